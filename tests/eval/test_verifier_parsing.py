@@ -32,3 +32,12 @@ def test_bad_reward_json_is_a_verifier_error(text):
     with pytest.raises(VerifierError) as info:
         parse_reward_json(text)
     assert info.value.fix
+
+
+def test_the_verifier_layer_is_uploaded_only_for_tests_that_use_its_tools():
+    from tests.conftest import EXAMPLES
+    from tmax.eval.verifier import needs_layer
+    from tmax.tasks import load_task
+
+    assert needs_layer(load_task(EXAMPLES / "harbor-uvx-pytest"))
+    assert not needs_layer(load_task(EXAMPLES / "log-grep"))

@@ -1,7 +1,9 @@
 """Run a task's verifier exactly as Harbor does and read the reward.
 
 1. Clear ``/logs/verifier`` (an agent must not be able to plant its own reward).
-2. Upload ``tests/`` to ``/tests`` and the offline verifier layer to ``/opt/tmax-verifier``.
+2. Upload ``tests/`` to ``/tests`` and, when the tests call a tool it stands in for (uv, uvx,
+   pytest, curl, apt), the offline verifier layer to ``/opt/tmax-verifier`` (copying it costs
+   ~0.25 s a trial, most of a short trial's time; tests in plain bash or python skip it).
 3. Run ``bash /tests/test.sh`` in a fresh shell with the task's verifier timeout.
 4. Read ``/logs/verifier/reward.json`` (flat dict; its ``reward`` key, or its only value) or
    ``/logs/verifier/reward.txt`` (one float); clamp to [0, 1]. test.sh's exit code is ignored.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +69,19 @@ def parse_reward_txt(text: str, where: str = "reward.txt") -> float:
         raise VerifierError(f"not a number: {text.strip()[:80]!r}", where=where, fix="write one float, e.g. 1") from exc
 
 
+_LAYER_TOOLS = re.compile(r"\b(uvx?|pytest|curl|apt-get|apt)\b")
+
+
+def needs_layer(task: Task) -> bool:
+    """Whether any text file the verifier uploads mentions a tool of the verifier layer."""
+    for src, _ in task.verifier_uploads:
+        files = [src] if Path(src).is_file() else [p for p in Path(src).rglob("*") if p.is_file()]
+        for path in files:
+            if path.stat().st_size < 1_000_000 and _LAYER_TOOLS.search(path.read_text(errors="replace")):
+                return True
+    return False
+
+
 def run_verifier(sandbox: Sandbox, task: Task, out_dir: Path) -> VerifierResult:
     """Verify the sandbox's current state; writes test-stdout.txt and the reward files to ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -76,7 +92,8 @@ def run_verifier(sandbox: Sandbox, task: Task, out_dir: Path) -> VerifierResult:
     shell = sandbox.open_shell(env=env)
     try:
         shell.run(f"rm -rf /logs/verifier /tests; mkdir -p /logs/verifier /tests {LAYER_PATH}", 60)
-        sandbox.upload(prepare_layer(), LAYER_PATH)
+        if needs_layer(task):
+            sandbox.upload(prepare_layer(), LAYER_PATH)
         for src, dest in task.verifier_uploads:
             sandbox.upload(src, dest)
         result = shell.run(task.verifier_command, task.config.verifier.timeout_sec)

@@ -131,6 +131,9 @@ def bootstrap(*, force: bool = False, host_ca: bool = True, engine: str = "podma
         if proc.returncode != 0:
             raise SandboxError(f"{engine} import failed: {proc.stderr.strip()}", where="tmax images bootstrap",
                                fix=f"check `{engine} info` works on this machine")
+    from tmax.sandbox.environment import forget_prepared
+
+    forget_prepared()  # images prepared earlier in this process were built on the old base
     return BASE_IMAGE
 
 
