@@ -92,3 +92,15 @@ def test_agent_wall_clock_limit(box):
     episode = run_episode(ScriptedPolicy(["sleep 1"] * 20, submit=False), box, "task", timeout=2.5)
     assert episode.exit_reason == "limits_exceeded: agent timeout (2.5s)"
     assert 2 <= episode.n_tool_calls <= 4
+
+
+def test_prompts_can_be_replaced_from_the_config(box):
+    config = HarnessConfig(system_prompt="Use bash. Finish with: echo {{ submit_command }} ({{ max_tool_calls }} calls)",
+                           instance_prompt="TASK: {{ instruction | trim }} in {{ workdir }}")
+    episode = run_episode(ScriptedPolicy(["true"]), box, "Do it.\n", workdir="/app", config=config)
+    assert episode.messages[0]["content"] == "Use bash. Finish with: echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT (64 calls)"
+    assert episode.messages[1]["content"] == "TASK: Do it. in /app"
+    from tmax.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="prompt template"):
+        run_episode(ScriptedPolicy([]), box, "x", config=HarnessConfig(system_prompt="{{ nope }}"))

@@ -114,6 +114,10 @@ def make_agent(cfg: EvalConfig) -> tuple[str | Callable, dict | None]:
         if cfg.agent not in AGENTS:
             raise ConfigError(f"unknown agent {cfg.agent!r}", where="--agent",
                               fix=f"choose one of: {', '.join([*AGENTS, *MODEL_AGENTS])}")
+        if cfg.agent == "stepwise":  # it runs the harness: give it the job's prompts and limits
+            from tmax.harness.agents import stepwise_agent
+
+            return stepwise_agent(cfg.harness), None
         return cfg.agent, None
     from tmax.engines import policy_factory
     from tmax.harness.agents import model_agent

@@ -5,13 +5,17 @@ The oracle uploads the task's reference solution and runs it (Harbor: ``solution
 accepts a right answer. ``noop`` does nothing and proves the verifier rejects an untouched
 environment. ``scripted`` sends the reference solution's script through the full agent
 harness (prompts, Qwen3 XML tool calls, parser, persistent shell, limits) as one command,
-then submits: the harness end to end without a model. ``model_agent`` wraps a policy
+then submits: the harness end to end without a model. ``stepwise`` sends it one complete
+command at a time (a multi-line construct stays whole), which makes oracle trajectories with
+several tool calls: SFT data for a model that has to learn to work step by step. ``model_agent`` wraps a policy
 factory (an engine) into the same signature the trial runner calls:
 ``agent(sandbox, task, log_dir, timeout) -> AgentOutcome``.
 """
 
 from __future__ import annotations
 
+import re
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +71,51 @@ def scripted(sandbox: Sandbox, task: Task, log_dir: Path, timeout: float) -> Age
         "exit_reason": episode.exit_reason, "n_tool_calls": episode.n_tool_calls})
 
 
+_SCRIPT_ONLY = re.compile(r"^set(\s+([-+][euxo]+|pipefail))+$")
+
+
+def script_steps(script: str) -> list[str]:
+    """The script's top-level commands, in order. A line is joined with the next ones until
+    ``bash -n`` (parse only, nothing runs) accepts the chunk, so heredocs, loops and
+    continuations stay in one step. Comments, the shebang and ``set -e``-style options are
+    left out: in a persistent interactive shell ``set -e`` ends the session at the first
+    failing command."""
+    steps, chunk = [], []
+    for line in script.splitlines():
+        if not chunk and (not line.strip() or line.lstrip().startswith("#") or _SCRIPT_ONLY.match(line.strip())):
+            continue
+        chunk.append(line)
+        text = "\n".join(chunk)
+        check = subprocess.run(["bash", "-n"], input=text, text=True, capture_output=True)
+        # an unterminated heredoc parses with only a warning on stderr
+        if not text.rstrip().endswith("\\") and check.returncode == 0 and not check.stderr:
+            steps.append(text.strip("\n"))
+            chunk = []
+    if chunk:
+        steps.append("\n".join(chunk).strip("\n"))  # unparsable tail: let the shell report it
+    return steps
+
+
+def stepwise_agent(config=None) -> Callable:
+    """The ``stepwise`` agent with a harness config (prompts, limits), as model agents get one:
+    SFT data must be rendered with the prompts the model will later see."""
+    from tmax.harness.loop import run_episode, save_trajectory
+    from tmax.harness.policy import ScriptedPolicy
+
+    def stepwise(sandbox: Sandbox, task: Task, log_dir: Path, timeout: float) -> AgentOutcome:
+        if not task.has_oracle:
+            raise TaskError("task has no reference solution to script", where=f"{task.path}",
+                            fix="add solution/solve.sh (Harbor) or solution.sh (Terminal-Bench 1)")
+        steps = script_steps(task.oracle_script.read_text())
+        episode = run_episode(ScriptedPolicy(steps, narrate=False), sandbox, task.instruction, workdir="/app",
+                              timeout=timeout, config=config)
+        save_trajectory(episode, log_dir / "trajectory.json", agent="stepwise", task=task.name)
+        return AgentOutcome(timed_out="timeout" in episode.exit_reason, metadata={
+            "exit_reason": episode.exit_reason, "n_tool_calls": episode.n_tool_calls})
+
+    return stepwise
+
+
 def model_agent(new_policy: Callable[[], object], config=None) -> Callable:
     """An agent that runs the harness with a fresh policy per trial and saves its trajectory
     (with token records when the policy keeps them) as ``agent/trajectory.json``."""
@@ -86,4 +135,5 @@ def model_agent(new_policy: Callable[[], object], config=None) -> Callable:
 
 
 Agent = Callable[[Sandbox, Task, Path, float], AgentOutcome]
-AGENTS: dict[str, Agent] = {"oracle": oracle, "noop": noop, "scripted": scripted}
+AGENTS: dict[str, Agent] = {"oracle": oracle, "noop": noop, "scripted": scripted,
+                         "stepwise": stepwise_agent()}

@@ -29,7 +29,7 @@ from tmax.harness.errors import FormatError, LimitsExceeded, Submitted
 from tmax.harness.observation import render_observation
 from tmax.harness.parsers import PARSERS, ToolCall
 from tmax.harness.policy import Policy
-from tmax.harness.prompts import is_submission, render
+from tmax.harness.prompts import is_submission, render, render_text
 from tmax.io import write_json_atomic
 from tmax.sandbox.base import Sandbox
 
@@ -43,6 +43,10 @@ class HarnessConfig(BaseModel):
     max_format_errors: int = Field(3, gt=0, description="Replies in a row without a usable tool call.")
     output_head: int = Field(5000, ge=0, description="Characters of output shown from the start.")
     output_tail: int = Field(5000, ge=0, description="Characters of output shown from the end.")
+    system_prompt: str | None = Field(None, description="Jinja text of the system prompt (variables: submit_command, "
+                                                        "max_tool_calls, command_timeout); default templates/system.j2.")
+    instance_prompt: str | None = Field(None, description="Jinja text of the task message (variables: instruction, "
+                                                          "workdir, submit_command); default templates/instance.j2.")
 
 
 @dataclass
@@ -74,9 +78,12 @@ def run_episode(policy: Policy, sandbox: Sandbox, instruction: str, *, workdir: 
                 timeout: float = 600.0, config: HarnessConfig | None = None) -> Episode:
     config = config or HarnessConfig()
     parse = PARSERS[config.parser]
-    system = render("system.j2", command_timeout=int(config.command_timeout_sec), max_tool_calls=config.max_tool_calls)
-    episode = Episode([{"role": "system", "content": system},
-                       {"role": "user", "content": render("instance.j2", instruction=instruction, workdir=workdir)}])
+    limits = {"command_timeout": int(config.command_timeout_sec), "max_tool_calls": config.max_tool_calls}
+    system = (render_text(config.system_prompt, **limits) if config.system_prompt is not None
+              else render("system.j2", **limits))
+    task = (render_text(config.instance_prompt, instruction=instruction, workdir=workdir)
+            if config.instance_prompt is not None else render("instance.j2", instruction=instruction, workdir=workdir))
+    episode = Episode([{"role": "system", "content": system}, {"role": "user", "content": task}])
     deadline = time.monotonic() + timeout
     errors_in_a_row = 0
     try:

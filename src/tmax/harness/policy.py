@@ -23,15 +23,17 @@ def qwen3_xml_call(command: str) -> str:
 
 
 class ScriptedPolicy:
-    """Emits one tool call per command (Qwen3 XML), then the submit command."""
+    """Emits one tool call per command (Qwen3 XML), then the submit command; ``narrate``
+    puts a "Step N." line before each call."""
 
-    def __init__(self, commands: list[str], *, submit: bool = True):
+    def __init__(self, commands: list[str], *, submit: bool = True, narrate: bool = True):
         self.commands = list(commands) + ([f"echo {SUBMIT_COMMAND}"] if submit else [])
-        self.turn = 0
+        self.turn, self.narrate = 0, narrate
 
     def generate(self, messages: list[dict]) -> dict:
         if self.turn >= len(self.commands):
             return {"role": "assistant", "content": "I have nothing more to do."}
         command = self.commands[self.turn]
         self.turn += 1
-        return {"role": "assistant", "content": f"Step {self.turn}.\n{qwen3_xml_call(command)}"}
+        text = f"Step {self.turn}.\n" if self.narrate else ""
+        return {"role": "assistant", "content": text + qwen3_xml_call(command)}

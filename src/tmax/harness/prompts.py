@@ -15,6 +15,18 @@ def render(template: str, **values) -> str:
     return _ENV.get_template(template).render(submit_command=SUBMIT_COMMAND, **values)
 
 
+def render_text(source: str, **values) -> str:
+    """A prompt from jinja text given in a config (same variables as the built-in templates)."""
+    try:
+        return _ENV.from_string(source).render(submit_command=SUBMIT_COMMAND, **values)
+    except jinja2.TemplateError as exc:
+        from tmax.errors import ConfigError
+
+        raise ConfigError(f"prompt template does not render: {exc}", where="harness.system_prompt / instance_prompt",
+                          fix="use {{ instruction }}, {{ workdir }}, {{ submit_command }}, {{ max_tool_calls }}, "
+                              "{{ command_timeout }} only") from exc
+
+
 def is_submission(command: str) -> bool:
     """``echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT`` alone (quotes and spacing tolerated)."""
     words = command.strip().replace('"', "").replace("'", "").split()
