@@ -1,0 +1,51 @@
+"""Starter tasks: disjoint, reproducible splits; every kind solvable by its oracle, a do-nothing
+agent scores 0 and a wrong answer gets partial credit -- graded by its own verifier in a sandbox."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from tmax.envgen.starter import KINDS, split
+from tmax.eval.trial import run_trial
+from tmax.tasks import load_task
+
+
+def _instances(folder):
+    return {tomllib.loads((d / "task.toml").read_text())["metadata"]["instance"] for d in folder.iterdir()}
+
+
+def test_split_is_disjoint_balanced_and_reproducible(tmp_path):
+    train, heldout = split(tmp_path / "a", 60, 12, seed=3)
+    again, _ = split(tmp_path / "b", 60, 12, seed=3)
+    assert len(list(train.iterdir())) == 60 and len(list(heldout.iterdir())) == 12
+    assert not _instances(train) & _instances(heldout)
+    assert {d.name.rsplit("-", 2)[0].replace("-", "_") for d in heldout.iterdir()} == set(KINDS)
+    for task in train.iterdir():
+        assert (task / "instruction.md").read_text() == (again / task.name / "instruction.md").read_text()
+    other, _ = split(tmp_path / "c", 60, 12, seed=4)
+    assert _instances(other) != _instances(train)
+
+
+def test_asking_for_more_tasks_than_exist_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="ask for fewer"):
+        split(tmp_path, 5000, 10)
+
+
+def test_every_kind_oracle_one_noop_zero_wrong_answer_partial(tmp_path, podman_image):
+    _, heldout = split(tmp_path / "tasks", 6, 6, seed=0)
+    for task_dir in sorted(heldout.iterdir()):
+        task = load_task(task_dir)
+        assert run_trial(task, tmp_path / "jobs", agent="stepwise", backend="bwrap").reward == 1.0, task.name
+        assert run_trial(task, tmp_path / "jobs", agent="noop", backend="bwrap").reward == 0.0, task.name
+    word = load_task(next(heldout.glob("write-word-*")))
+    target = word.instruction.split("file ")[1].rstrip(".\n")
+
+    def wrong(sandbox, task, log_dir, timeout):
+        from tmax.harness.agents import AgentOutcome
+
+        sandbox.exec(f"echo wrong > {target}")
+        return AgentOutcome()
+
+    assert run_trial(word, tmp_path / "jobs", agent=wrong, backend="bwrap").reward == 0.5
