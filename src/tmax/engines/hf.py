@@ -48,6 +48,27 @@ def load_model(path: str | Path, *, device: str = "cpu", dtype: str = "auto"):
     return model.eval(), AutoTokenizer.from_pretrained(path)
 
 
+def save_model(model, tokenizer, out_dir: str | Path, extra: dict[str, str] | None = None) -> Path:
+    """Model + tokenizer as a transformers dir, atomically: written to ``<out>.partial`` and
+    renamed, so a killed write never leaves a half model where a loader would find one.
+    ``extra`` maps file names to text written alongside."""
+    import shutil
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    out_dir = Path(out_dir)
+    tmp = out_dir.with_name(out_dir.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    for name, text in (extra or {}).items():
+        (tmp / name).write_text(text)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    tmp.rename(out_dir)
+    return out_dir
+
+
 class HFEngine:
     def __init__(self, model, tokenizer, *, device: str | None = None, fp32_lm_head: bool = False):
         self.model, self.tokenizer = model, tokenizer

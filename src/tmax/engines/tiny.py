@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -63,7 +62,7 @@ class TinyConfig(BaseModel):
     seed: int = Field(0, description="Weight initialisation seed.")
 
 
-def _corpus() -> list[str]:
+def _corpus(extra: list[str] | None = None) -> list[str]:
     root = Path(__file__).resolve().parents[1]
     texts = [p.read_text() for p in sorted((root / "harness" / "templates").glob("*.j2"))]
     examples = root.parents[1] / "examples" / "tasks"
@@ -72,10 +71,12 @@ def _corpus() -> list[str]:
                   and p.suffix in {".md", ".sh", ".py", ".toml", ""} and p.stat().st_size < 20000]
     calls = [f"<tool_call>\n<function=bash>\n<parameter=command>\n{line}\n</parameter>\n</function>\n</tool_call>"
              for line in _SHELL_LINES]
-    return texts + calls * 4 + _SHELL_LINES * 8
+    return texts + calls * 4 + _SHELL_LINES * 8 + list(extra or [])
 
 
-def train_tokenizer(config: TinyConfig):
+def train_tokenizer(config: TinyConfig, texts: list[str] | None = None):
+    """A byte-level BPE tokenizer on tmax's own text plus ``texts`` (e.g. the training tasks'
+    instructions and solutions, so their words are single tokens)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -84,20 +85,21 @@ def train_tokenizer(config: TinyConfig):
     core.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=config.vocab_size, special_tokens=SPECIAL_TOKENS,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    core.train_from_iterator(_corpus(), trainer)
+    core.train_from_iterator(_corpus(texts), trainer)
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<|im_end|>", pad_token="<|endoftext|>",
                                         additional_special_tokens=SPECIAL_TOKENS[1:])
     tokenizer.chat_template = CHAT_TEMPLATE
     return tokenizer
 
 
-def build_tiny_model(out_dir: Path, config: TinyConfig | None = None) -> Path:
-    """Train the tokenizer, initialise the model, save both (transformers format) to ``out_dir``."""
+def build_tiny_model(out_dir: Path, config: TinyConfig | None = None, texts: list[str] | None = None) -> Path:
+    """Train the tokenizer (on ``texts`` too), initialise the model, save both (transformers
+    format) to ``out_dir``."""
     import torch
     from transformers import Qwen3Config, Qwen3ForCausalLM
 
     config = config or TinyConfig()
-    tokenizer = train_tokenizer(config)
+    tokenizer = train_tokenizer(config, texts)
     model_config = Qwen3Config(
         vocab_size=len(tokenizer), hidden_size=config.hidden_size, intermediate_size=config.hidden_size * 2,
         num_hidden_layers=config.num_layers, num_attention_heads=config.num_heads,
@@ -107,15 +109,9 @@ def build_tiny_model(out_dir: Path, config: TinyConfig | None = None) -> Path:
         bos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"))
     torch.manual_seed(config.seed)
     model = Qwen3ForCausalLM(model_config)
-    out_dir = Path(out_dir)
-    tmp = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    (tmp / "tmax_tiny.json").write_text(config.model_dump_json(indent=2))
-    shutil.rmtree(out_dir, ignore_errors=True)
-    tmp.rename(out_dir)  # whole model dir appears at once; a killed build leaves only .partial
-    return out_dir
+    from tmax.engines.hf import save_model
+
+    return save_model(model, tokenizer, out_dir, {"tmax_tiny.json": config.model_dump_json(indent=2)})
 
 
 def ensure_tiny_model(config: TinyConfig | None = None) -> Path:

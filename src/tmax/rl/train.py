@@ -7,6 +7,7 @@
         metrics <- train_step(model, optimizer, groups)
         engine <- trainer weights (policy version + 1)
         log metrics (JSONL, TensorBoard when installed), checkpoint every k steps
+    the final policy (weights + tokenizer) -> <run_dir>/model
 
 Every run saves its resolved config as ``<run_dir>/config.json``; a resumed run must use the
 same one. Metrics lines after the resumed checkpoint are dropped, so ``metrics.jsonl`` has one
@@ -96,6 +97,7 @@ def train(cfg: TrainConfig, *, on_step=None) -> Path:
 
     from tmax.engines.batching import Batcher
     from tmax.engines.chat import ChatRenderer
+    from tmax.engines.hf import save_model
     from tmax.engines.policy import TokenPolicy
     from tmax.eval.job import resolve_task_dirs
     from tmax.rl import checkpoint
@@ -132,6 +134,8 @@ def train(cfg: TrainConfig, *, on_step=None) -> Path:
                                 keep=cfg.keep_checkpoints)
             if on_step:
                 on_step(metrics)
+        if not (run_dir / "model" / "config.json").exists() or state["step"] < cfg.steps:
+            save_model(model, tokenizer, run_dir / "model")  # the trained policy, loadable for eval
     finally:
         source.close()
         batcher.close()

@@ -1,0 +1,146 @@
+"""``tmax sft CONFIG``: supervised warm start on successful trajectories.
+
+    examples <- sft.data.collect(jobs)          reward >= min_reward, >= min_tool_calls calls
+    records  <- to_record(example)             assistant tokens masked in, the rest context
+    for each epoch (a seeded shuffle of the records):
+        for each step (``examples_per_step`` records):
+            pack into rows of <= micro_batch_tokens, positions reset per sequence
+            loss = -sum(log p(assistant tokens)) / n assistant tokens of the step
+            backward per row, clip, AdamW step (constant lr)
+    the model + tokenizer -> <out>/model  (a transformers dir: eval it, or RL from it)
+
+The same packing and chunked fp32 LM-head log-probabilities as the RL step
+(``tmax.rl.packing``, ``tmax.rl.logprobs``), so SFT and RL see identical token streams.
+Checkpoints are written at every epoch end (atomic; a rerun with the same config resumes
+from the last one), the resolved config is saved as ``<out>/config.json``, one line per step
+goes to ``<out>/metrics.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tmax.errors import ConfigError
+from tmax.io import write_json_atomic
+
+
+class SFTConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(description="Transformers model dir to start from.")
+    jobs: list[str] = Field(description="Job dirs (tmax eval/run or Harbor) whose trials are the data.")
+    out: str = Field("runs/sft", description="Run dir: checkpoints, metrics, and the trained model in out/model.")
+    epochs: int = Field(3, gt=0, description="Passes over the kept trajectories.")
+    lr: float = Field(1e-5, gt=0, description="Constant learning rate (AdamW, no weight decay).")
+    examples_per_step: int = Field(16, gt=0, description="Trajectories per optimizer step.")
+    min_reward: float = Field(1.0, description="Keep trials whose reward is at least this.")
+    min_tool_calls: int = Field(5, ge=0, description="Keep trials with at least this many tool calls.")
+    micro_batch_tokens: int = Field(8192, gt=0, description="Tokens per packed row (one forward/backward).")
+    max_grad_norm: float = Field(1.0, gt=0, description="Gradient clipping.")
+    lm_head_chunk: int = Field(1024, gt=0, description="Tokens per chunk of the LM-head computation.")
+    seed: int = Field(0, description="Shuffle seed.")
+    device: str = Field("cpu", description="torch device.")
+
+
+def load_records(cfg: SFTConfig, tokenizer) -> list:
+    from tmax.engines.chat import ChatRenderer
+    from tmax.sft.data import collect, to_record
+
+    missing = [j for j in cfg.jobs if not Path(j).is_dir()]
+    if missing:
+        raise ConfigError(f"job dir {missing[0]} does not exist", where="sft.jobs",
+                          fix="run `tmax eval` (e.g. --agent stepwise) first, or fix the path")
+    examples = collect([Path(j) for j in cfg.jobs], min_reward=cfg.min_reward, min_tool_calls=cfg.min_tool_calls)
+    if not examples:
+        raise ConfigError(f"no trajectory in {', '.join(cfg.jobs)} has reward >= {cfg.min_reward} and "
+                          f">= {cfg.min_tool_calls} tool calls", where="sft.jobs",
+                          fix="lower sft.min_tool_calls / sft.min_reward, or collect more trajectories")
+    renderer = ChatRenderer(tokenizer)
+    return [to_record(e, renderer) for e in examples]
+
+
+def sft_step(model, optimizer, records: list, cfg: SFTConfig) -> dict:
+    """One optimizer step of masked cross-entropy over ``records`` (token-level mean)."""
+    import torch
+
+    from tmax.rl.logprobs import sequence_logprobs
+    from tmax.rl.packing import Rollout, pack
+
+    started = time.monotonic()
+    batches = pack([Rollout.from_record(r, 1.0) for r in records], cfg.micro_batch_tokens)
+    n_tokens = sum(b.n_response_tokens for b in batches)
+    total = 0.0
+    model.train()
+    for batch in batches:
+        logp, _ = sequence_logprobs(model, batch, 1.0, cfg.lm_head_chunk)                    # [1, L]
+        loss = -(logp * batch.loss_mask.to(logp.device)).sum() / max(n_tokens, 1)
+        loss.backward()
+        total += float(loss.detach())
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    n_all = sum(b.n_tokens for b in batches)
+    return {"loss": total, "grad_norm": float(grad_norm), "n_response_tokens": n_tokens, "n_tokens": n_all,
+            "tokens_per_s": n_all / max(time.monotonic() - started, 1e-9)}
+
+
+def _resume(out: Path, cfg: SFTConfig, model, optimizer) -> dict:
+    from tmax.rl import checkpoint
+
+    saved = out / "config.json"
+    if saved.exists() and json.loads(saved.read_text()) != cfg.model_dump(mode="json"):
+        raise ConfigError(f"{out} was started with a different config", where=str(saved),
+                          fix="resume with the same config, or choose a new sft.out")
+    write_json_atomic(saved, cfg.model_dump(mode="json"))
+    path = checkpoint.latest(out)
+    state = checkpoint.restore(path, model, optimizer) if path else {"step": 0, "epoch": 0}
+    metrics = out / "metrics.jsonl"
+    if metrics.exists():
+        lines = [l for l in metrics.read_text().splitlines() if l and json.loads(l)["step"] <= state["step"]]
+        metrics.write_text("".join(l + "\n" for l in lines))
+    return state
+
+
+def model_dir(cfg: SFTConfig) -> Path:
+    return Path(cfg.out) / "model"
+
+
+def train_sft(cfg: SFTConfig, *, on_step=None) -> Path:
+    """Run (or resume, or skip when finished) SFT; returns the trained model dir.
+    ``on_step(metrics, n_steps_total)`` after each optimizer step."""
+    import torch
+
+    from tmax.engines.hf import load_model, save_model
+    from tmax.rl import checkpoint
+
+    final, out = model_dir(cfg), Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    model, tokenizer = load_model(cfg.model, device=cfg.device, dtype="float32")
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
+    state = _resume(out, cfg, model, optimizer)
+    if (out / "DONE").exists() and (final / "config.json").exists():
+        return final
+    records = load_records(cfg, tokenizer)
+    per_epoch = -(-len(records) // cfg.examples_per_step)
+    step = state["step"]
+    for epoch in range(state["epoch"], cfg.epochs):
+        order = list(range(len(records)))
+        random.Random(f"{cfg.seed}:{epoch}").shuffle(order)
+        for i in range(0, len(order), cfg.examples_per_step):
+            metrics = sft_step(model, optimizer, [records[j] for j in order[i:i + cfg.examples_per_step]], cfg)
+            step += 1
+            metrics = {"step": step, "epoch": epoch + 1, "n_examples": len(records), **metrics}
+            with open(out / "metrics.jsonl", "a") as f:
+                f.write(json.dumps(metrics) + "\n")
+            if on_step:
+                on_step(metrics, per_epoch * cfg.epochs)
+        checkpoint.save(out, step, model, optimizer, {"epoch": epoch + 1}, keep=1)
+    save_model(model, tokenizer, final)
+    (out / "DONE").write_text(f"{step} steps\n")
+    return final
