@@ -1,0 +1,81 @@
+"""The recipe's config: one section per stage. ``configs/tiny.toml`` is the default, embedded
+here as the field defaults, so ``tmax recipe`` with no file runs the tiny CPU recipe."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from tmax.engines.base import SamplingParams
+from tmax.engines.tiny import TinyConfig
+from tmax.harness.loop import HarnessConfig
+
+# The tiny model's prompts. The built-in ones are ~270 tokens of context in front of every
+# episode; a model trained from scratch in minutes learned to carry values from the task into
+# its commands only once the task text was most of its context (see docs/tiny-recipe).
+TINY_SYSTEM = "Solve the task with the bash tool. When it is done, run: echo {{ submit_command }}"
+TINY_INSTANCE = "{{ instruction | trim }}"
+
+
+def _tiny_harness() -> HarnessConfig:
+    return HarnessConfig(max_tool_calls=8, command_timeout_sec=30, max_format_errors=2,
+                         system_prompt=TINY_SYSTEM, instance_prompt=TINY_INSTANCE)
+
+
+class TasksSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    n_train: int = Field(400, gt=0, description="Starter tasks to train on (SFT data and RL).")
+    n_heldout: int = Field(48, gt=0, description="Held-out starter tasks (unseen instances) for evaluation.")
+    seed: int = Field(0, description="Task generation seed.")
+
+
+class EvalSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    runs: int = Field(4, gt=1, description="Runs over the held-out tasks per model (mean ± SEM over runs).")
+    concurrency: int = Field(8, gt=0, description="Trials at once.")
+    sampling: SamplingParams = Field(default_factory=lambda: SamplingParams(temperature=1.0, max_tokens=96),
+                                     description="Sampling for evaluation (the policy RL trains: temperature 1).")
+
+
+def _sft_defaults() -> dict:
+    return {"epochs": 8, "lr": 1e-3, "examples_per_step": 4, "min_tool_calls": 3, "micro_batch_tokens": 1024}
+
+
+def _rl_defaults() -> dict:
+    return {"steps": 30, "group_size": 8, "tasks_per_step": 4, "max_pulls": 16, "async_steps": 1, "lr": 2e-4,
+            "rollout_concurrency": 8, "checkpoint_every": 10, "max_context_tokens": 4096,
+            "sampling": {"temperature": 1.0, "max_tokens": 96}, "step": {"micro_batch_tokens": 2048}}
+
+
+class RecipeConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    out: str = Field("runs/tiny-recipe", description="Where every stage writes; rerun to resume.")
+    sandbox: str = Field("bwrap", description="Sandbox backend for the oracle, RL and eval episodes.")
+    tasks: TasksSection = Field(default_factory=TasksSection)
+    model: TinyConfig = Field(default_factory=lambda: TinyConfig(hidden_size=256, num_layers=2, num_heads=4,
+                                                                 num_kv_heads=2, max_positions=4096))
+    harness: HarnessConfig = Field(default_factory=_tiny_harness, description="Prompts and limits of every episode.")
+    sft: dict = Field(default_factory=_sft_defaults,
+                      description="tmax.sft.train.SFTConfig fields (model, jobs and out are set by the recipe).")
+    rl: dict = Field(default_factory=_rl_defaults,
+                     description="tmax.rl.train.TrainConfig fields (model, tasks, run_dir, sandbox, harness are set).")
+    eval: EvalSection = Field(default_factory=EvalSection)
+
+    @field_validator("sft")
+    @classmethod
+    def _check_sft(cls, value: dict) -> dict:
+        from tmax.sft.train import SFTConfig
+
+        SFTConfig(model="-", jobs=["-"], **{**_sft_defaults(), **value})
+        return {**_sft_defaults(), **value}
+
+    @field_validator("rl")
+    @classmethod
+    def _check_rl(cls, value: dict) -> dict:
+        from tmax.rl.train import TrainConfig
+
+        merged = {**_rl_defaults(), **value}
+        TrainConfig(model="-", tasks=["-"], **merged)
+        return merged

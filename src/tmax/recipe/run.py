@@ -1,0 +1,92 @@
+"""The recipe's stages, in order (see the package docstring). Each returns quickly when its
+output is already complete, so ``run_recipe`` on a finished run only rewrites the report."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tmax.errors import ConfigError
+from tmax.io import write_json_atomic
+from tmax.recipe.config import RecipeConfig
+
+
+def _log_default(message: str) -> None:
+    print(message, flush=True)
+
+
+def _texts_for_tokenizer(train_dir: Path, oracle_job: Path) -> list[str]:
+    """The training split's instructions and the oracle's messages: the tokenizer learns the
+    words the model will read and write."""
+    texts = [p.read_text() for p in sorted(train_dir.glob("*/instruction.md"))]
+    for path in sorted(oracle_job.glob("*/agent/trajectory.json")):
+        texts += [m.get("content") or "" for m in json.loads(path.read_text()).get("messages", [])]
+    return texts
+
+
+def _eval(cfg: RecipeConfig, out: Path, name: str, tasks: list[str], agent: str, model: str | None,
+          runs: int, progress) -> Path:
+    from tmax.engines import EngineConfig
+    from tmax.eval.job import EvalConfig, run_eval
+
+    engine = EngineConfig(name="hf", model=model or "", sampling=cfg.eval.sampling,
+                          max_context_tokens=cfg.rl["max_context_tokens"])
+    ecfg = EvalConfig(tasks=tasks, agent=agent, sandbox=cfg.sandbox, runs=runs, concurrency=cfg.eval.concurrency,
+                      jobs_dir=str(out / "jobs"), job_name=name, engine=engine, harness=cfg.harness)
+    return run_eval(ecfg, on_trial=progress(name))
+
+
+def _check_saved(out: Path, cfg: RecipeConfig) -> None:
+    saved = out / "recipe.json"
+    if saved.exists() and json.loads(saved.read_text()) != cfg.model_dump(mode="json"):
+        raise ConfigError(f"{out} holds a recipe run with a different config", where=str(saved),
+                          fix="rerun with the same config to resume, or set out= to a new dir")
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(saved, cfg.model_dump(mode="json"))
+
+
+def run_recipe(cfg: RecipeConfig, *, log: Callable[[str], None] = _log_default, progress=None) -> Path:
+    """Run (or resume) every stage; returns the report path. ``progress(stage)`` returns an
+    ``on_trial``/``on_step`` callback for that stage (the CLI draws bars with it)."""
+    from tmax.engines.tiny import build_tiny_model
+    from tmax.envgen.starter import split
+    from tmax.recipe.report import write_report
+    from tmax.rl.train import TrainConfig, train
+    from tmax.sft.train import SFTConfig, model_dir, train_sft
+
+    progress = progress or (lambda stage: None)
+    out = Path(cfg.out)
+    _check_saved(out, cfg)
+    stages_file = out / "stages.json"
+    stages = json.loads(stages_file.read_text()) if stages_file.exists() else {}
+
+    def stage(name: str, fn) -> None:
+        if stages.get(name, {}).get("done"):
+            log(f"[{name}] already done")
+            return
+        log(f"[{name}] running")
+        started = time.monotonic()
+        fn()
+        stages[name] = {"done": True, "seconds": round(time.monotonic() - started, 1)}
+        write_json_atomic(stages_file, stages)
+
+    train_dir, heldout_dir = out / "tasks" / "train", out / "tasks" / "heldout"
+    oracle, init = out / "jobs" / "oracle", out / "models" / "init"
+    sft_cfg = SFTConfig(**{**cfg.sft, "model": str(init), "jobs": [str(oracle)], "out": str(out / "sft")})
+    sft_model = model_dir(sft_cfg)
+    rl_cfg = TrainConfig(**{**cfg.rl, "model": str(sft_model), "tasks": [str(train_dir)], "run_dir": str(out / "rl"),
+                            "sandbox": cfg.sandbox, "harness": cfg.harness})
+    stage("tasks", lambda: split(out / "tasks", cfg.tasks.n_train, cfg.tasks.n_heldout, cfg.tasks.seed))
+    stage("oracle", lambda: _eval(cfg, out, "oracle", [str(train_dir)], "stepwise", None, 1, progress))
+    stage("model", lambda: build_tiny_model(init, cfg.model, _texts_for_tokenizer(train_dir, oracle)))
+    stage("sft", lambda: train_sft(sft_cfg, on_step=progress("sft")))
+    stage("eval-sft", lambda: _eval(cfg, out, "eval-sft", [str(heldout_dir)], "hf", str(sft_model),
+                                    cfg.eval.runs, progress))
+    stage("rl", lambda: train(rl_cfg, on_step=progress("rl")))
+    stage("eval-rl", lambda: _eval(cfg, out, "eval-rl", [str(heldout_dir)], "hf", str(out / "rl" / "model"),
+                                   cfg.eval.runs, progress))
+    report = write_report(out, stages)
+    log(f"[report] {report}")
+    return report
