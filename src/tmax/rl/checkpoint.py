@@ -102,3 +102,22 @@ def restore(path: Path, model, optimizer) -> dict:
     optimizer.load_state_dict(torch.load(Path(path) / "optimizer.pt", weights_only=False))
     _set_rng_state(torch.load(Path(path) / "rng.pt", weights_only=False))
     return json.loads((Path(path) / "state.json").read_text())
+
+
+def resume_run(run_dir: Path, config: dict, model, optimizer, fresh: dict) -> dict:
+    """Start or resume a training run dir: refuse a config other than the saved one, save it,
+    restore the newest checkpoint (or return ``fresh``), and drop the ``metrics.jsonl`` lines
+    of steps after that checkpoint (they will run again)."""
+    run_dir = Path(run_dir)
+    saved = run_dir / "config.json"
+    if saved.exists() and json.loads(saved.read_text()) != config:
+        raise ConfigError(f"{run_dir} was started with a different config", where=str(saved),
+                          fix="resume with the same config, or choose a new run dir")
+    write_json_atomic(saved, config)
+    path = latest(run_dir)
+    state = restore(path, model, optimizer) if path else dict(fresh)
+    metrics = run_dir / "metrics.jsonl"
+    if metrics.exists():
+        lines = [l for l in metrics.read_text().splitlines() if l and json.loads(l)["step"] <= state["step"]]
+        write_text_atomic(metrics, "".join(l + "\n" for l in lines))
+    return state

@@ -22,9 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from tmax.engines.base import SamplingParams
-from tmax.errors import ConfigError
 from tmax.harness.loop import HarnessConfig
-from tmax.io import write_json_atomic
 from tmax.rl.step import StepConfig
 
 
@@ -64,23 +62,6 @@ def _load(cfg: TrainConfig):
     return model, optimizer, HFEngine(engine_model, tokenizer, device=cfg.device), tokenizer
 
 
-def _resume(run_dir: Path, cfg: TrainConfig, model, optimizer) -> dict:
-    from tmax.rl import checkpoint
-
-    saved = run_dir / "config.json"
-    if saved.exists() and json.loads(saved.read_text()) != cfg.model_dump(mode="json"):
-        raise ConfigError(f"{run_dir} was started with a different config", where=str(saved),
-                          fix="resume with the same config, or choose a new run_dir")
-    write_json_atomic(saved, cfg.model_dump(mode="json"))
-    path = checkpoint.latest(run_dir)
-    state = checkpoint.restore(path, model, optimizer) if path else {"step": 0, "cursor": 0}
-    metrics = run_dir / "metrics.jsonl"
-    if metrics.exists():  # the steps after the checkpoint will run again
-        lines = [l for l in metrics.read_text().splitlines() if l and json.loads(l)["step"] <= state["step"]]
-        metrics.write_text("".join(l + "\n" for l in lines))
-    return state
-
-
 def _writer(run_dir: Path):
     try:
         from torch.utils.tensorboard import SummaryWriter
@@ -111,7 +92,8 @@ def train(cfg: TrainConfig, *, on_step=None) -> Path:
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     model, optimizer, engine, tokenizer = _load(cfg)
-    state = _resume(run_dir, cfg, model, optimizer)
+    state = checkpoint.resume_run(run_dir, cfg.model_dump(mode="json"), model, optimizer,
+                                  {"step": 0, "cursor": 0})
     engine.load_weights(model.state_dict(), version=state["step"])
     batcher, renderer = Batcher(engine), ChatRenderer(tokenizer)
     new_policy = lambda: TokenPolicy(batcher, renderer, cfg.sampling, max_context_tokens=cfg.max_context_tokens)  # noqa: E731

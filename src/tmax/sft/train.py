@@ -26,7 +26,6 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from tmax.errors import ConfigError
-from tmax.io import write_json_atomic
 
 
 class SFTConfig(BaseModel):
@@ -89,23 +88,6 @@ def sft_step(model, optimizer, records: list, cfg: SFTConfig) -> dict:
             "tokens_per_s": n_all / max(time.monotonic() - started, 1e-9)}
 
 
-def _resume(out: Path, cfg: SFTConfig, model, optimizer) -> dict:
-    from tmax.rl import checkpoint
-
-    saved = out / "config.json"
-    if saved.exists() and json.loads(saved.read_text()) != cfg.model_dump(mode="json"):
-        raise ConfigError(f"{out} was started with a different config", where=str(saved),
-                          fix="resume with the same config, or choose a new sft.out")
-    write_json_atomic(saved, cfg.model_dump(mode="json"))
-    path = checkpoint.latest(out)
-    state = checkpoint.restore(path, model, optimizer) if path else {"step": 0, "epoch": 0}
-    metrics = out / "metrics.jsonl"
-    if metrics.exists():
-        lines = [l for l in metrics.read_text().splitlines() if l and json.loads(l)["step"] <= state["step"]]
-        metrics.write_text("".join(l + "\n" for l in lines))
-    return state
-
-
 def model_dir(cfg: SFTConfig) -> Path:
     return Path(cfg.out) / "model"
 
@@ -123,7 +105,7 @@ def train_sft(cfg: SFTConfig, *, on_step=None) -> Path:
     torch.manual_seed(cfg.seed)
     model, tokenizer = load_model(cfg.model, device=cfg.device, dtype="float32")
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
-    state = _resume(out, cfg, model, optimizer)
+    state = checkpoint.resume_run(out, cfg.model_dump(mode="json"), model, optimizer, {"step": 0, "epoch": 0})
     if (out / "DONE").exists() and (final / "config.json").exists():
         return final
     records = load_records(cfg, tokenizer)
