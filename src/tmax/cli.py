@@ -103,7 +103,7 @@ def run(
 @app.command("eval")
 def eval_(
     tasks: list[str] = typer.Argument(..., help="Task dirs, folders of task dirs, globs or dataset files (.txt/.json)."),
-    agent: str = typer.Option("oracle", help="oracle | noop | scripted, or a model: openai | hf | vllm."),
+    agent: str = typer.Option(None, help="oracle (default) | stepwise | noop | scripted, or a model: openai | hf | vllm."),
     model: str = typer.Option(None, help="Served model name (openai) or model dir (hf, vllm)."),
     base_url: str = typer.Option(None, help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1."),
     tokenizer: str = typer.Option(None, help="openai: local tokenizer dir; turns on token-id completions."),

@@ -73,3 +73,19 @@ def test_hf_model_agent_writes_token_records(rootfs, tmp_path, tiny_model_dir):
     assert sum(tokens["mask"]) == result["agent_result"]["n_output_tokens"] == trajectory["usage"]["completion_tokens"]
     assert all(lp < 0 for lp, m in zip(tokens["logprobs"], tokens["mask"]) if m)
 
+
+
+def test_cli_keeps_the_config_files_agent_unless_the_option_is_given(rootfs, tmp_path):
+    from typer.testing import CliRunner
+
+    from tmax.cli import app
+
+    config = tmp_path / "eval.toml"
+    config.write_text(f'agent = "stepwise"\nsandbox = "bwrap"\njobs_dir = "{tmp_path}"\n')
+    result = CliRunner().invoke(app, ["eval", str(EXAMPLES / "log-grep"), "--config", str(config), "--job-name", "a"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "a" / "log-grep__r0" / "result.json").read_text())["config"]["agent"] == "stepwise"
+    result = CliRunner().invoke(app, ["eval", str(EXAMPLES / "log-grep"), "--config", str(config), "--job-name", "b",
+                                      "--agent", "oracle"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "b" / "log-grep__r0" / "result.json").read_text())["config"]["agent"] == "oracle"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tmax.errors import ConfigError
-from tmax.sft.train import SFTConfig, load_records, train_sft
+from tmax.sft.train import SFTConfig, load_records, lr_at, train_sft
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +54,11 @@ def test_no_usable_trajectory_is_a_clear_error(oracle_job, tiny_model_dir, tmp_p
         train_sft(cfg)
     with pytest.raises(ConfigError, match="does not exist"):
         train_sft(cfg.model_copy(update={"jobs": [str(tmp_path / "nope")], "out": str(tmp_path / "sft2")}))
+
+
+def test_lr_schedule_warms_up_then_holds_or_decays_to_zero():
+    base = {"model": "m", "jobs": ["j"], "lr": 1e-3, "warmup_steps": 4}
+    constant, cosine = SFTConfig(**base), SFTConfig(**base, lr_schedule="cosine")
+    assert [lr_at(constant, s, 10) for s in (0, 3, 4, 9)] == pytest.approx([2.5e-4, 1e-3, 1e-3, 1e-3])
+    # cosine over the 6 steps after warmup: step 4 at the peak, step 7 half way, step 10 at 0
+    assert [lr_at(cosine, s, 10) for s in (3, 4, 7, 10)] == pytest.approx([1e-3, 1e-3, 5e-4, 0.0])

@@ -59,7 +59,7 @@ g.check("file inside", os.path.isfile("/app/{folder}/{name}"))
 g.finish()
 """
     return ("make_dir", folder, name), TaskParts(
-        f"Create the directory /app/{folder} with an empty file named {name} inside it.", test,
+        f"Create the directory /app/{folder} and an empty file /app/{folder}/{name} in it.", test,
         f"ls /app\nmkdir -p /app/{folder}\ntouch /app/{folder}/{name}\nls /app/{folder}\n")
 
 

@@ -17,6 +17,7 @@ line per step.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -103,8 +104,11 @@ def train(cfg: TrainConfig, *, on_step=None) -> Path:
     writer = _writer(run_dir)
     try:
         for step in range(state["step"], cfg.steps):
+            started = time.monotonic()
             groups, info = source.collect(cfg.tasks_per_step, step, cfg.async_steps, cfg.max_pulls)
-            metrics = {"step": step + 1, **train_step(model, optimizer, groups, cfg.step), **info}
+            waited = time.monotonic() - started
+            metrics = {"step": step + 1, **train_step(model, optimizer, groups, cfg.step), **info,
+                       "rollout_wait_s": waited, "step_s": time.monotonic() - started}
             engine.load_weights(model.state_dict(), version=step + 1)
             with open(run_dir / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(metrics) + "\n")

@@ -6,7 +6,7 @@
         for each step (``examples_per_step`` records):
             pack into rows of <= micro_batch_tokens, positions reset per sequence
             loss = -sum(log p(assistant tokens)) / n assistant tokens of the step
-            backward per row, clip, AdamW step (constant lr)
+            backward per row, clip, AdamW step (lr: warmup, then constant or cosine)
     the model + tokenizer -> <out>/model  (a transformers dir: eval it, or RL from it)
 
 The same packing and chunked fp32 LM-head log-probabilities as the RL step
@@ -19,9 +19,12 @@ goes to ``<out>/metrics.jsonl``.
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from pathlib import Path
+
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,7 +38,10 @@ class SFTConfig(BaseModel):
     jobs: list[str] = Field(description="Job dirs (tmax eval/run or Harbor) whose trials are the data.")
     out: str = Field("runs/sft", description="Run dir: checkpoints, metrics, and the trained model in out/model.")
     epochs: int = Field(3, gt=0, description="Passes over the kept trajectories.")
-    lr: float = Field(1e-5, gt=0, description="Constant learning rate (AdamW, no weight decay).")
+    lr: float = Field(1e-5, gt=0, description="Peak learning rate (AdamW, no weight decay).")
+    lr_schedule: Literal["constant", "cosine"] = Field(
+        "constant", description="constant, or cosine decay to 0 over the run (after warmup).")
+    warmup_steps: int = Field(0, ge=0, description="Steps of linear warmup from 0 to lr.")
     examples_per_step: int = Field(16, gt=0, description="Trajectories per optimizer step.")
     min_reward: float = Field(1.0, description="Keep trials whose reward is at least this.")
     min_tool_calls: int = Field(5, ge=0, description="Keep trials with at least this many tool calls.")
@@ -88,6 +94,17 @@ def sft_step(model, optimizer, records: list, cfg: SFTConfig) -> dict:
             "tokens_per_s": n_all / max(time.monotonic() - started, 1e-9)}
 
 
+def lr_at(cfg: SFTConfig, step: int, total: int) -> float:
+    """Learning rate of optimizer step ``step`` (0-based) of ``total``: linear warmup over
+    ``warmup_steps``, then constant or cosine decay to 0 at the last step."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    if cfg.lr_schedule == "constant":
+        return cfg.lr
+    progress = (step - cfg.warmup_steps) / max(total - cfg.warmup_steps, 1)
+    return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
 def model_dir(cfg: SFTConfig) -> Path:
     return Path(cfg.out) / "model"
 
@@ -115,9 +132,12 @@ def train_sft(cfg: SFTConfig, *, on_step=None) -> Path:
         order = list(range(len(records)))
         random.Random(f"{cfg.seed}:{epoch}").shuffle(order)
         for i in range(0, len(order), cfg.examples_per_step):
+            lr = lr_at(cfg, step, per_epoch * cfg.epochs)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
             metrics = sft_step(model, optimizer, [records[j] for j in order[i:i + cfg.examples_per_step]], cfg)
             step += 1
-            metrics = {"step": step, "epoch": epoch + 1, "n_examples": len(records), **metrics}
+            metrics = {"step": step, "epoch": epoch + 1, "n_examples": len(records), "lr": lr, **metrics}
             with open(out / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(metrics) + "\n")
             if on_step:
