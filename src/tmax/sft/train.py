@@ -23,7 +23,6 @@ import math
 import random
 import time
 from pathlib import Path
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
