@@ -3,7 +3,8 @@
 A background thread keeps sampling groups while the trainer steps: it walks the tasks in a
 seeded order (a new permutation each epoch; ``cursor`` counts tasks handed out), runs G
 trials of each through the harness (``model_agent`` over the in-process engine, batched
-across threads) and queues the group with the policy version its episodes started from.
+across threads; ``concurrency // G`` groups at once, so their episodes share engine batches)
+and queues the group with the policy version its episodes started from.
 ``collect`` pulls groups for one optimizer step:
 
 - stale groups (sampled more than ``async_steps`` versions ago) are dropped and counted;
@@ -21,6 +22,7 @@ import json
 import queue
 import random
 import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -39,6 +41,7 @@ class RolloutSource:
         self.agent = model_agent(new_policy, harness)
         self.agent.__name__ = "policy"
         self.pool = ThreadPoolExecutor(concurrency)
+        self.groups_in_flight = max(1, concurrency // group_size)
         self.cursor = cursor            # tasks handed to the producer so far
         self.consumed = cursor          # tasks whose groups reached the trainer (saved in checkpoints)
         self._queue: queue.Queue = queue.Queue(maxsize=prefetch)
@@ -72,18 +75,27 @@ class RolloutSource:
         except BaseException as exc:  # surfaced by collect(); a dead producer must not hang the trainer
             self._error = exc
 
+    def _group(self, index: int) -> tuple[int, Group]:
+        task, version = self._task(index), self.engine.version
+        episodes = list(self.pool.map(lambda k: self._episode(task, index, k), range(self.group_size)))
+        return index, Group(task.name, [e[0] for e in episodes], [e[1] for e in episodes], [version] * self.group_size)
+
     def _produce_groups(self) -> None:
-        while not self._stop.is_set():
-            index, task, version = self.cursor, self._task(self.cursor), self.engine.version
-            self.cursor += 1
-            episodes = list(self.pool.map(lambda k: self._episode(task, index, k), range(self.group_size)))
-            group = Group(task.name, [e[0] for e in episodes], [e[1] for e in episodes], [version] * self.group_size)
+        """Keep ``concurrency // group_size`` groups sampling at once (their episodes share the
+        engine's batches) and queue them in task order."""
+        in_flight: deque = deque()
+        with ThreadPoolExecutor(self.groups_in_flight, thread_name_prefix="tmax-group") as groups:
             while not self._stop.is_set():
-                try:
-                    self._queue.put((index, group), timeout=0.5)
-                    break
-                except queue.Full:
-                    continue
+                while len(in_flight) < self.groups_in_flight:
+                    in_flight.append(groups.submit(self._group, self.cursor))
+                    self.cursor += 1
+                item = in_flight.popleft().result()
+                while not self._stop.is_set():
+                    try:
+                        self._queue.put(item, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
 
     def collect(self, tasks_per_step: int, version: int, async_steps: int, max_pulls: int) -> tuple[list[Group], dict]:
         """Groups for the step at policy ``version``: up to ``tasks_per_step`` informative ones
