@@ -28,6 +28,17 @@ def test_split_is_disjoint_balanced_and_reproducible(tmp_path):
     assert _instances(other) != _instances(train)
 
 
+def test_rl_split_is_disjoint_from_train_and_heldout_with_every_kind(tmp_path):
+    train, heldout, rl = split(tmp_path / "a", 60, 12, seed=3, n_rl=30)
+    assert [len(list(d.iterdir())) for d in (train, heldout, rl)] == [60, 12, 30]
+    sets = [_instances(d) for d in (train, heldout, rl)]
+    assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])
+    kinds = lambda folder: {d.name.rsplit("-", 2)[0].replace("-", "_") for d in folder.iterdir()}  # noqa: E731
+    assert kinds(train) == kinds(rl) == set(KINDS)
+    plain_train, plain_heldout = split(tmp_path / "b", 90, 12, seed=3)  # same draw, not dealt out
+    assert _instances(plain_heldout) == sets[1] and _instances(plain_train) == sets[0] | sets[2]
+
+
 def test_asking_for_more_tasks_than_exist_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="ask for fewer"):
         split(tmp_path, 5000, 10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -36,7 +37,7 @@ def test_recipe_sections_are_validated_on_load():
 
 def test_toy_recipe_end_to_end_then_resumes_as_done(tmp_path, podman_image):
     cfg = RecipeConfig.model_validate({
-        "out": str(tmp_path / "run"), "tasks": {"n_train": 12, "n_heldout": 6},
+        "out": str(tmp_path / "run"), "tasks": {"n_train": 12, "n_rl": 6, "n_heldout": 6},
         "model": {"hidden_size": 64, "num_layers": 1, "num_heads": 2, "num_kv_heads": 1, "max_positions": 2048},
         "sft": {"epochs": 2}, "eval": {"runs": 2, "concurrency": 4},
         "rl": {"steps": 2, "group_size": 4, "tasks_per_step": 2, "max_pulls": 4, "rollout_concurrency": 4}})
@@ -51,6 +52,9 @@ def test_toy_recipe_end_to_end_then_resumes_as_done(tmp_path, podman_image):
         assert len(model["run_scores"]) == 2 and model["n_tasks"] == 6 and model["n_errors"] == 0
     assert set(summary["rl_gain"]) == {"gain", "combined_se", "gain_over_2se"}
     assert len((out / "rl" / "metrics.jsonl").read_text().splitlines()) == 2
+    # RL sampled only tasks of the rl split, which the SFT data never showed
+    rolled = {json.loads(p.read_text())["task_path"] for p in (out / "rl" / "rollouts").glob("*/result.json")}
+    assert rolled and all(Path(p).parent == out / "tasks" / "rl" for p in rolled)
     assert (out / "report" / "curves.png").stat().st_size > 0 and (out / "report" / "score.png").exists()
     text = report.read_text()
     assert "| SFT |" in text and "| SFT+RL |" in text and "RL gain" in text

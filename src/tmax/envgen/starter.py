@@ -11,9 +11,10 @@ Every task has the same environment (the base image, workdir /app, no fixtures),
 them share one image and one bwrap rootfs: no per-task build. The reference solution has one
 command per line, so the ``stepwise`` agent turns it into a multi-call trajectory for SFT.
 
-``split(out, n_train, n_heldout, seed)`` writes ``out/train`` and ``out/heldout`` with no task
-instance (kind + parameters) in both: held-out tasks are unseen combinations of the same
-kinds. Deterministic per seed; rerunning keeps the tasks already written.
+``split(out, n_train, n_heldout, seed, n_rl)`` writes ``out/train``, ``out/heldout`` and
+optionally ``out/rl`` with no task instance (kind + parameters) in two of them: held-out tasks
+are unseen combinations of the same kinds, and RL tasks are ones the SFT demonstrations (made
+from ``train``) never showed. Deterministic per seed; rerunning keeps the tasks already written.
 """
 
 from __future__ import annotations
@@ -148,13 +149,39 @@ def _instances(n: int, rng: random.Random, exclude: set[tuple]) -> list[tuple[st
     return found
 
 
-def split(out: Path, n_train: int, n_heldout: int, seed: int = 0) -> tuple[Path, Path]:
-    """Write ``out/heldout`` (drawn first) and ``out/train``, disjoint; returns both dirs."""
+def _deal(pool: list[tuple[str, tuple, TaskParts]], n: int) -> list[bool]:
+    """Which of ``pool`` to set aside (``n`` of them): each kind gives its share (largest
+    remainders settle the rounding), spread evenly over that kind's instances."""
+    by_kind: dict[str, list[int]] = {}
+    for i, (kind, _, _) in enumerate(pool):
+        by_kind.setdefault(kind, []).append(i)
+    exact = {k: len(v) * n / len(pool) for k, v in by_kind.items()} if pool else {}
+    share = {k: int(x) for k, x in exact.items()}
+    for k in sorted(exact, key=lambda k: share[k] - exact[k])[:n - sum(share.values())]:
+        share[k] += 1
+    chosen = [False] * len(pool)
+    for kind, indices in by_kind.items():
+        for j, i in enumerate(indices):
+            chosen[i] = (j + 1) * share[kind] // len(indices) > j * share[kind] // len(indices)
+    return chosen
+
+
+def split(out: Path, n_train: int, n_heldout: int, seed: int = 0, n_rl: int = 0) -> tuple[Path, ...]:
+    """Write ``out/heldout`` (drawn first), ``out/train`` and, when ``n_rl`` > 0, ``out/rl``, all
+    disjoint; returns ``(train, heldout)``, plus ``rl`` when asked for.
+
+    ``train`` and ``rl`` are dealt from one draw of ``n_train + n_rl`` instances, spread evenly,
+    so both get a share of every kind (some kinds have only a few dozen instances)."""
     out = Path(out)
     rng = random.Random(f"starter:{seed}")
     seen: set[tuple] = set()
-    for subset, n in (("heldout", n_heldout), ("train", n_train)):
-        for i, (kind, key, parts) in enumerate(_instances(n, rng, seen)):
+    heldout = _instances(n_heldout, rng, seen)
+    pool = _instances(n_train + n_rl, rng, seen)
+    to_rl = _deal(pool, n_rl)
+    subsets = {"heldout": heldout, "train": [x for x, r in zip(pool, to_rl) if not r],
+               "rl": [x for x, r in zip(pool, to_rl) if r]}
+    for subset, found in subsets.items():
+        for i, (kind, key, parts) in enumerate(found):
             task_dir = out / subset / f"{kind.replace('_', '-')}-{seed}-{i:04d}"
             if (task_dir / "task.toml").exists():
                 continue
@@ -163,4 +190,5 @@ def split(out: Path, n_train: int, n_heldout: int, seed: int = 0) -> tuple[Path,
                     "difficulty": 1, "task_complexity": "short", "generator": "starter", "split": subset,
                     "seed": seed, "index": i, "instance": "/".join(map(str, key))}
             write_task(parts, task_dir, meta)
-    return out / "train", out / "heldout"
+    dirs = (out / "train", out / "heldout")
+    return dirs + (out / "rl",) if n_rl else dirs

@@ -1,12 +1,12 @@
 """``tmax recipe``: the whole TMax pipeline end to end, on one machine.
 
-    tasks      starter tasks, a train split and a held-out split      (tmax.envgen.starter)
+    tasks      starter tasks: train (SFT), rl and held-out splits, disjoint  (tmax.envgen.starter)
     oracle     the reference solutions as step-by-step trajectories    (eval, agent ``stepwise``)
     model      a byte-level BPE tokenizer trained on the train split's text + a Qwen3 model
                initialised from a config                               (tmax.engines.tiny)
     sft        supervised warm start on the oracle trajectories        (tmax.sft.train)
     eval-sft   the SFT model on the held-out tasks, ``eval.runs`` runs (tmax.eval.job)
-    rl         DPPO from the SFT model on the train split, in sandboxes (tmax.rl.train)
+    rl         DPPO from the SFT model on the rl split, in sandboxes  (tmax.rl.train)
     eval-rl    the RL model on the held-out tasks, same runs
     report     before/after table, gain vs its standard error, learning curves (report.md, PNGs)
 

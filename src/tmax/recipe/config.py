@@ -24,7 +24,9 @@ def _tiny_harness() -> HarnessConfig:
 class TasksSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    n_train: int = Field(400, gt=0, description="Starter tasks to train on (SFT data and RL).")
+    n_train: int = Field(200, gt=0, description="Starter tasks whose oracle trajectories are the SFT data.")
+    n_rl: int = Field(200, ge=0, description="Starter tasks for RL, none of them in the SFT data "
+                                             "(0: RL on the SFT tasks).")
     n_heldout: int = Field(48, gt=0, description="Held-out starter tasks (unseen instances) for evaluation.")
     seed: int = Field(0, description="Task generation seed.")
 
@@ -32,20 +34,20 @@ class TasksSection(BaseModel):
 class EvalSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    runs: int = Field(8, gt=1, description="Runs over the held-out tasks per model (mean ± SEM over runs).")
+    runs: int = Field(12, gt=1, description="Runs over the held-out tasks per model (mean ± SEM over runs).")
     concurrency: int = Field(8, gt=0, description="Trials at once.")
     sampling: SamplingParams = Field(default_factory=lambda: SamplingParams(temperature=1.0, max_tokens=96),
                                      description="Sampling for evaluation (the policy RL trains: temperature 1).")
 
 
 def _sft_defaults() -> dict:
-    return {"epochs": 10, "lr": 1.5e-3, "lr_schedule": "cosine", "warmup_steps": 50, "examples_per_step": 4,
+    return {"epochs": 30, "lr": 1.5e-3, "lr_schedule": "cosine", "warmup_steps": 50, "examples_per_step": 4,
             "min_tool_calls": 3, "micro_batch_tokens": 1024}
 
 
 def _rl_defaults() -> dict:
     return {"steps": 60, "group_size": 8, "tasks_per_step": 4, "max_pulls": 16, "async_steps": 1, "lr": 1e-4,
-            "rollout_concurrency": 8, "checkpoint_every": 10, "max_context_tokens": 4096,
+            "rollout_concurrency": 16, "checkpoint_every": 10, "max_context_tokens": 4096,
             "sampling": {"temperature": 1.0, "max_tokens": 96}, "step": {"micro_batch_tokens": 2048}}
 
 

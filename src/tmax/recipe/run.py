@@ -73,12 +73,14 @@ def run_recipe(cfg: RecipeConfig, *, log: Callable[[str], None] = _log_default, 
         write_json_atomic(stages_file, stages)
 
     train_dir, heldout_dir = out / "tasks" / "train", out / "tasks" / "heldout"
+    rl_dir = out / "tasks" / "rl" if cfg.tasks.n_rl else train_dir
     oracle, init = out / "jobs" / "oracle", out / "models" / "init"
     sft_cfg = SFTConfig(**{**cfg.sft, "model": str(init), "jobs": [str(oracle)], "out": str(out / "sft")})
     sft_model = model_dir(sft_cfg)
-    rl_cfg = TrainConfig(**{**cfg.rl, "model": str(sft_model), "tasks": [str(train_dir)], "run_dir": str(out / "rl"),
+    rl_cfg = TrainConfig(**{**cfg.rl, "model": str(sft_model), "tasks": [str(rl_dir)], "run_dir": str(out / "rl"),
                             "sandbox": cfg.sandbox, "harness": cfg.harness})
-    stage("tasks", lambda: split(out / "tasks", cfg.tasks.n_train, cfg.tasks.n_heldout, cfg.tasks.seed))
+    stage("tasks", lambda: split(out / "tasks", cfg.tasks.n_train, cfg.tasks.n_heldout, cfg.tasks.seed,
+                                 n_rl=cfg.tasks.n_rl))
     stage("oracle", lambda: _eval(cfg, out, "oracle", [str(train_dir)], "stepwise", None, 1, progress))
     stage("model", lambda: build_tiny_model(init, cfg.model, _texts_for_tokenizer(train_dir, oracle)))
     stage("sft", lambda: train_sft(sft_cfg, on_step=progress("sft")))
