@@ -10,6 +10,11 @@
 A checkpoint is written into ``step-N.partial`` and renamed when complete; ``latest`` is
 replaced atomically after that. A run killed at any moment leaves the previous checkpoint
 intact and resumable. Only the newest ``keep`` checkpoints are kept.
+
+Weights and optimizer state are saved full (unsharded) and keyed by parameter name, whether
+the run had one process or N FSDP ranks (``tmax.rl.sharding``): a checkpoint resumes on any
+number of processes. Under sharding every rank calls ``save``/``restore`` (they gather and
+broadcast); rank 0 reads and writes the files.
 """
 
 from __future__ import annotations
@@ -45,20 +50,35 @@ def _set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def _rank() -> int:
+    import torch.distributed as dist
+
+    return dist.get_rank() if dist.is_initialized() else 0
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [l.strip() for l in str(exc).strip("'\"").splitlines() if l.strip()]
+    return next((l for l in lines if "size mismatch" in l or "missing" in l), lines[0] if lines else repr(exc))
+
+
 def save(run_dir: Path, step: int, model, optimizer, state: dict, *, keep: int = 2) -> Path:
-    """Write checkpoint ``step`` atomically and return its dir."""
+    """Write checkpoint ``step`` atomically and return its dir (every rank calls it)."""
     import torch
+    from transformers.utils import logging as hf_logging
+
+    from tmax.rl.sharding import full_state_dict, optimizer_state
 
     root = Path(run_dir) / "checkpoints"
     final = root / f"step-{step:06d}"
+    weights, optim = full_state_dict(model), optimizer_state(model, optimizer)  # collectives
+    if _rank() != 0:
+        return final
     tmp = final.with_name(final.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    from transformers.utils import logging as hf_logging
-
     hf_logging.disable_progress_bar()  # one bar per checkpoint would break the step display
-    model.save_pretrained(tmp)
-    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+    model.save_pretrained(tmp, state_dict=weights)
+    torch.save(optim, tmp / "optimizer.pt")
     torch.save(_rng_state(), tmp / "rng.pt")
     write_json_atomic(tmp / "state.json", {"step": step, **state})
     for path in tmp.iterdir():  # durable before it becomes visible
@@ -86,20 +106,18 @@ def restore(path: Path, model, optimizer) -> dict:
     import torch
     from safetensors.torch import load_file
 
-    weights = {}
-    for shard in sorted(Path(path).glob("*.safetensors")):
-        weights.update(load_file(shard))
+    from tmax.rl.sharding import load_state
+
+    weights, optim = {}, {}
+    if _rank() == 0:  # under sharding rank 0 reads, load_state broadcasts
+        for shard in sorted(Path(path).glob("*.safetensors")):
+            weights.update(load_file(shard))
+        optim = torch.load(Path(path) / "optimizer.pt", weights_only=False)
     fix = "resume with the model config the run started with, or start a new run dir"
     try:
-        missing, unexpected = model.load_state_dict(weights, strict=False)
-    except RuntimeError as exc:  # shape mismatches
-        raise ConfigError(f"checkpoint does not fit the model: {str(exc).splitlines()[1].strip()}",
-                          where=str(path), fix=fix) from exc
-    tied = {k for k in missing if k.endswith("lm_head.weight")}  # saved once when tied to the embeddings
-    if set(missing) - tied or unexpected:
-        raise ConfigError(f"checkpoint does not fit the model: missing {sorted(set(missing) - tied)[:5]}, "
-                          f"unexpected {sorted(unexpected)[:5]}", where=str(path), fix=fix)
-    optimizer.load_state_dict(torch.load(Path(path) / "optimizer.pt", weights_only=False))
+        load_state(model, optimizer, weights, optim)
+    except (RuntimeError, KeyError, ValueError) as exc:  # shape mismatches, missing or unexpected keys
+        raise ConfigError(f"checkpoint does not fit the model: {_first_line(exc)}", where=str(path), fix=fix) from exc
     _set_rng_state(torch.load(Path(path) / "rng.pt", weights_only=False))
     return json.loads((Path(path) / "state.json").read_text())
 

@@ -118,8 +118,18 @@ def sequence_logprobs(model, batch: PackedBatch, temperature: float = 1.0, chunk
     The body runs once on the packed row; the head runs through ``token_logprobs`` in fp32.
     By default only positions with ``loss_mask`` 1 go through the head (prompt and tool-output
     targets never enter the loss, and they are most of a terminal episode); the others are 0.
-    ``all_tokens=True`` computes every position.
+    ``all_tokens=True`` computes every position. A sharded model (``tmax.rl.sharding.shard``)
+    runs the same computation as an FSDP forward method, so its head is gathered first.
     """
+    sharded = getattr(model, "tmax_sequence_logprobs", None)
+    if sharded is not None:
+        return sharded(batch, temperature, chunk, all_tokens=all_tokens)
+    return body_and_head_logprobs(model, batch, temperature, chunk, all_tokens=all_tokens)
+
+
+def body_and_head_logprobs(model, batch: PackedBatch, temperature: float = 1.0, chunk: int = 1024,
+                           *, all_tokens: bool = False) -> tuple[Tensor, Tensor]:
+    """``sequence_logprobs`` itself: the body on the packed row, then the fp32 chunked head."""
     device = next(model.parameters()).device
     batch = batch.to(device)
     out = model.model(input_ids=batch.input_ids, position_ids=batch.position_ids, use_cache=False,

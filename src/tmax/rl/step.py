@@ -10,6 +10,10 @@
                       by micro-batch (the same gradient as one big batch)
       6. update       clip the gradient norm, optimizer step (constant lr)
 
+Sharded (``world`` > 1, an FSDP2 model from ``tmax.rl.sharding.shard``): every rank packs the
+same micro-batches, runs its share of them (dummy ones with loss x 0 to keep collectives in
+step) and FSDP sums the gradients, so the update equals the one-process one.
+
 What it leaves out, on purpose: no KL penalty (beta 0), no reference model, no old-policy
 forward pass (the anchor is the engine's own mu), no reward or advantage normalisation by std.
 Sampling, staleness and active sampling happen before the step (``tmax.rl.rollouts``).
@@ -28,6 +32,7 @@ from tmax.rl.advantages import compute_advantages, filter_groups
 from tmax.rl.logprobs import sequence_logprobs
 from tmax.rl.losses import LOSSES, aggregate
 from tmax.rl.packing import Rollout, pack, pack_stats
+from tmax.rl.sharding import all_reduce_sum, split_batches
 
 
 class StepConfig(BaseModel):
@@ -52,8 +57,9 @@ class Group:
     versions: list[int | None]
 
 
-def train_step(model, optimizer, groups: list[Group], cfg: StepConfig) -> dict:
-    """Steps 1-6 above on ``groups``; returns the step's metrics."""
+def train_step(model, optimizer, groups: list[Group], cfg: StepConfig, *, rank: int = 0, world: int = 1) -> dict:
+    """Steps 1-6 above on ``groups`` (this rank's share of them when ``world`` > 1); returns
+    the step's metrics, summed over ranks."""
     started = time.monotonic()
     rewards = [g.rewards for g in groups]
     advantages, valid = compute_advantages(rewards, cfg.advantage)            # [n_groups, G]
@@ -67,20 +73,28 @@ def train_step(model, optimizer, groups: list[Group], cfg: StepConfig) -> dict:
     loss_fn = LOSSES[cfg.loss]
     hyper = {"delta": cfg.delta} if cfg.loss.startswith("dppo") else {}
     totals = {"loss": 0.0, "masked_frac": 0.0, "abs_log_ratio": 0.0, "entropy": 0.0}
+    mine, n_calls = split_batches(batches, rank, world)
     model.train()
-    for batch in batches:
+    for call in range(n_calls):
+        real = call < len(mine)
+        batch = mine[call] if real else min(batches, key=lambda b: b.n_tokens)  # a dummy: loss x 0
         logp, entropy = sequence_logprobs(model, batch, cfg.temperature, cfg.lm_head_chunk)   # [1, L]
         mask = batch.loss_mask.to(logp.device)
         per_token, stats = loss_fn(logp, batch.logp_old.to(logp.device), batch.advantages.to(logp.device),
                                    mask, **hyper)
         loss = aggregate(per_token, mask, n_tokens)
-        loss.backward()
+        (loss if real else loss * 0.0).backward()
+        if not real:
+            continue
         weight = batch.n_response_tokens / max(n_tokens, 1)  # per-call means -> token-weighted means
         totals["loss"] += float(loss.detach())
         totals["masked_frac"] += float(stats["masked_frac"]) * weight
         totals["abs_log_ratio"] += float(stats["abs_log_ratio"]) * weight
         totals["entropy"] += float((entropy * mask).sum()) / max(n_tokens, 1)
+    totals = dict(zip(totals, all_reduce_sum(list(totals.values()))))
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm) if batches else torch.tensor(0.0)
+    if hasattr(grad_norm, "full_tensor"):  # a DTensor under FSDP
+        grad_norm = grad_norm.full_tensor()
     if batches:
         optimizer.step()
     optimizer.zero_grad(set_to_none=True)
