@@ -26,6 +26,6 @@ TORCH=${TMAX_TORCH-torch==2.13.0}
 if [ -n "$TORCH" ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
   .venv/bin/pip install -q "$TORCH"
 fi
-.venv/bin/pip install -q -e '.[dev,model]'
+.venv/bin/pip install -q -e '.[dev,model,cluster]'
 echo "== base image and verifier layer"
 $SUDO .venv/bin/tmax images bootstrap

@@ -21,7 +21,7 @@ def test_two_groups_sample_at_once(rootfs, tiny_model_dir, tmp_path):
     from tmax.engines.hf import HFEngine, load_model
     from tmax.engines.policy import TokenPolicy
     from tmax.envgen.starter import split
-    from tmax.rl.rollouts import RolloutSource
+    from tmax.rl.rollouts import LocalGroups, RolloutSource
     from tmax.tasks import load_task
 
     train_dir, _ = split(tmp_path / "tasks", 4, 1, seed=0)
@@ -30,9 +30,10 @@ def test_two_groups_sample_at_once(rootfs, tiny_model_dir, tmp_path):
     engine = HFEngine(model, tokenizer)
     batcher, renderer = Batcher(engine), ChatRenderer(tokenizer)
     sampling = SamplingParams(temperature=1.0, max_tokens=8)
-    source = RolloutSource(tasks, lambda: TokenPolicy(batcher, renderer, sampling, max_context_tokens=2048),
-                           engine, tmp_path / "run", group_size=2, seed=3, concurrency=4,
-                           harness=HarnessConfig(max_tool_calls=2, max_format_errors=1))
+    runner = LocalGroups(lambda: TokenPolicy(batcher, renderer, sampling, max_context_tokens=2048),
+                         tmp_path / "run", group_size=2, concurrency=4,
+                         harness=HarnessConfig(max_tool_calls=2, max_format_errors=1))
+    source = RolloutSource(tasks, runner, lambda: engine.version, seed=3)
     try:
         assert source.groups_in_flight == 2
         groups, info = source.collect(tasks_per_step=100, version=0, async_steps=0, max_pulls=3)

@@ -48,7 +48,8 @@ def load_model(path: str | Path, *, device: str = "cpu", dtype: str = "auto"):
     return model.eval(), AutoTokenizer.from_pretrained(path)
 
 
-def save_model(model, tokenizer, out_dir: str | Path, extra: dict[str, str] | None = None) -> Path:
+def save_model(model, tokenizer, out_dir: str | Path, extra: dict[str, str] | None = None, *,
+               state_dict: dict | None = None) -> Path:
     """Model + tokenizer as a transformers dir, atomically: written to ``<out>.partial`` and
     renamed, so a killed write never leaves a half model where a loader would find one.
     ``extra`` maps file names to text written alongside."""
@@ -60,7 +61,7 @@ def save_model(model, tokenizer, out_dir: str | Path, extra: dict[str, str] | No
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
+    model.save_pretrained(tmp, state_dict=state_dict)  # state_dict: full weights of a sharded model
     tokenizer.save_pretrained(tmp)
     for name, text in (extra or {}).items():
         (tmp / name).write_text(text)

@@ -32,6 +32,7 @@ class VLLMEngine:
         self.llm = vllm.LLM(model=model, gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len,
                             dtype=dtype, seed=seed, logprobs_mode="processed_logprobs", **kwargs)
         self.tokenizer = self.llm.get_tokenizer()
+        self.version = 0
 
     def generate(self, prompts: list[list[int]], params: SamplingParams) -> list[Sample]:
         sampling = self._vllm.SamplingParams(temperature=params.temperature, top_p=params.top_p,
@@ -47,8 +48,11 @@ class VLLMEngine:
                                   len(prompt)))
         return samples
 
-    def load_weights(self, weights: Iterable[tuple[str, "object"]]) -> None:
-        """Load (name, tensor) pairs from the trainer into the served model and drop the prefix cache."""
+    def load_weights(self, weights: dict | Iterable[tuple[str, "object"]], version: int | None = None) -> None:
+        """Load a state dict or (name, tensor) pairs from the trainer into the served model, drop
+        the prefix cache, and record the policy ``version`` of the new weights."""
         model = self.llm.llm_engine.model_executor.driver_worker.worker.model_runner.model
-        model.load_weights(weights)
+        model.load_weights(weights.items() if isinstance(weights, dict) else weights)
         self.llm.reset_prefix_cache()
+        if version is not None:
+            self.version = version

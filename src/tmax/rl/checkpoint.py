@@ -122,18 +122,27 @@ def restore(path: Path, model, optimizer) -> dict:
     return json.loads((Path(path) / "state.json").read_text())
 
 
+# Config sections a run may change when it resumes: where it runs, not what it trains.
+PLACEMENT_KEYS = ("cluster",)
+
+
 def resume_run(run_dir: Path, config: dict, model, optimizer, fresh: dict) -> dict:
-    """Start or resume a training run dir: refuse a config other than the saved one, save it,
-    restore the newest checkpoint (or return ``fresh``), and drop the ``metrics.jsonl`` lines
-    of steps after that checkpoint (they will run again)."""
+    """Start or resume a training run dir: refuse a config other than the saved one (placement
+    aside), save it, restore the newest checkpoint (or return ``fresh``), and drop the
+    ``metrics.jsonl`` lines of steps after that checkpoint (they will run again)."""
     run_dir = Path(run_dir)
     saved = run_dir / "config.json"
-    if saved.exists() and json.loads(saved.read_text()) != config:
-        raise ConfigError(f"{run_dir} was started with a different config", where=str(saved),
-                          fix="resume with the same config, or choose a new run dir")
-    write_json_atomic(saved, config)
+    if saved.exists():
+        old = json.loads(saved.read_text())
+        changed = sorted(k for k in {*old, *config} - set(PLACEMENT_KEYS) if old.get(k) != config.get(k))
+        if changed:
+            raise ConfigError(f"{run_dir} was started with a different config ({', '.join(changed)} differ)",
+                              where=str(saved), fix="resume with the same config, or choose a new run dir")
     path = latest(run_dir)
     state = restore(path, model, optimizer) if path else dict(fresh)
+    if _rank() != 0:
+        return state
+    write_json_atomic(saved, config)
     metrics = run_dir / "metrics.jsonl"
     if metrics.exists():
         lines = [l for l in metrics.read_text().splitlines() if l and json.loads(l)["step"] <= state["step"]]

@@ -1,10 +1,11 @@
 """Rollouts for RL: groups of G episodes per task, sampled in real sandboxes, asynchronously.
 
 A background thread keeps sampling groups while the trainer steps: it walks the tasks in a
-seeded order (a new permutation each epoch; ``cursor`` counts tasks handed out), runs G
-trials of each through the harness (``model_agent`` over the in-process engine, batched
-across threads; ``concurrency // G`` groups at once, so their episodes share engine batches)
-and queues the group with the policy version its episodes started from.
+seeded order (a new permutation each epoch; ``cursor`` counts tasks handed out), has a group
+runner play G trials of each and queues the group with the policy version its episodes
+started from. ``LocalGroups`` runs them here through the harness (``model_agent`` over the
+in-process engine, batched across threads; ``concurrency // G`` groups at once, so their
+episodes share engine batches); ``tmax.cluster.RayGroups`` sends them to rollout workers.
 ``collect`` pulls groups for one optimizer step:
 
 - stale groups (sampled more than ``async_steps`` versions ago) are dropped and counted;
@@ -31,17 +32,52 @@ from tmax.rl.step import Group
 from tmax.tasks import Task
 
 
-class RolloutSource:
-    def __init__(self, tasks: list[Task], new_policy, engine, run_dir: Path, *, group_size: int, seed: int,
-                 sandbox: str = "bwrap", concurrency: int = 8, cursor: int = 0, prefetch: int = 4, harness=None):
+def run_episode(task: Task, rollouts_dir: Path, agent, sandbox: str, trial_name: str
+                ) -> tuple[TokenRecord | None, float | None]:
+    """One trial of ``task`` by the policy agent: its token record and reward, or ``(None, None)``
+    when the trial failed for infrastructure reasons (masked: no reward, no loss)."""
+    from tmax.eval.trial import run_trial
+
+    summary = run_trial(task, rollouts_dir, agent=agent, backend=sandbox, trial_name=trial_name, agent_name="policy")
+    try:
+        trajectory = json.loads((summary.trial_dir / "agent" / "trajectory.json").read_text())
+    except (OSError, ValueError):
+        return None, None
+    if summary.error or summary.reward is None or not trajectory.get("tokens"):
+        return None, None
+    return TokenRecord.from_dict(trajectory["tokens"]), summary.reward
+
+
+class LocalGroups:
+    """Groups sampled in this process: G episodes in threads over the in-process engine
+    (``tmax.cluster.RayGroups`` is the same protocol over Ray rollout workers)."""
+
+    def __init__(self, new_policy, run_dir: Path, *, group_size: int, sandbox: str = "bwrap",
+                 concurrency: int = 8, harness=None):
         from tmax.harness.agents import model_agent
 
-        self.tasks, self.engine, self.run_dir = tasks, engine, Path(run_dir)
-        self.group_size, self.seed, self.sandbox = group_size, seed, sandbox
+        self.rollouts, self.group_size, self.sandbox = Path(run_dir) / "rollouts", group_size, sandbox
         self.agent = model_agent(new_policy, harness)
         self.agent.__name__ = "policy"
         self.pool = ThreadPoolExecutor(concurrency)
         self.groups_in_flight = max(1, concurrency // group_size)
+
+    def run_group(self, task: Task, index: int, version: int) -> Group:
+        episodes = list(self.pool.map(lambda k: run_episode(task, self.rollouts, self.agent, self.sandbox,
+                                                            f"{task.name}__t{index}g{k}"), range(self.group_size)))
+        return Group(task.name, [e[0] for e in episodes], [e[1] for e in episodes], [version] * self.group_size)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class RolloutSource:
+    """Task order, groups in flight, staleness and active sampling over a group ``runner``
+    (``LocalGroups`` or ``tmax.cluster.RayGroups``); ``version()`` is the engines' policy version."""
+
+    def __init__(self, tasks: list[Task], runner, version, *, seed: int, cursor: int = 0, prefetch: int = 4):
+        self.tasks, self.runner, self.version, self.seed = tasks, runner, version, seed
+        self.groups_in_flight = runner.groups_in_flight
         self.cursor = cursor            # tasks handed to the producer so far
         self.consumed = cursor          # tasks whose groups reached the trainer (saved in checkpoints)
         self._queue: queue.Queue = queue.Queue(maxsize=prefetch)
@@ -56,19 +92,6 @@ class RolloutSource:
         random.Random(f"{self.seed}:{epoch}").shuffle(order)
         return self.tasks[order[position]]
 
-    def _episode(self, task: Task, index: int, k: int) -> tuple[TokenRecord | None, float | None]:
-        from tmax.eval.trial import run_trial
-
-        summary = run_trial(task, self.run_dir / "rollouts", agent=self.agent, backend=self.sandbox,
-                            trial_name=f"{task.name}__t{index}g{k}", agent_name="policy")
-        try:
-            trajectory = json.loads((summary.trial_dir / "agent" / "trajectory.json").read_text())
-        except (OSError, ValueError):
-            return None, None
-        if summary.error or summary.reward is None or not trajectory.get("tokens"):
-            return None, None
-        return TokenRecord.from_dict(trajectory["tokens"]), summary.reward
-
     def _produce(self) -> None:
         try:
             self._produce_groups()
@@ -76,9 +99,7 @@ class RolloutSource:
             self._error = exc
 
     def _group(self, index: int) -> tuple[int, Group]:
-        task, version = self._task(index), self.engine.version
-        episodes = list(self.pool.map(lambda k: self._episode(task, index, k), range(self.group_size)))
-        return index, Group(task.name, [e[0] for e in episodes], [e[1] for e in episodes], [version] * self.group_size)
+        return index, self.runner.run_group(self._task(index), index, self.version())
 
     def _produce_groups(self) -> None:
         """Keep ``concurrency // group_size`` groups sampling at once (their episodes share the
@@ -129,4 +150,4 @@ class RolloutSource:
         while not self._queue.empty():
             self._queue.get_nowait()
         self._thread.join(timeout=600)
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.runner.close()
