@@ -26,6 +26,9 @@ def test_cluster_preset_loads_and_has_the_tmax_9b_hyperparameters():
     assert (cfg.group_size, cfg.tasks_per_step, cfg.lr, cfg.async_steps) == (32, 8, 1e-6, 4)
     assert (cfg.sampling.temperature, cfg.max_context_tokens, cfg.step.delta) == (1.0, 65536, 0.1)
     assert (cfg.step.loss, cfg.step.advantage, cfg.harness.max_tool_calls) == ("dppo_tv", "centered", 64)
+    c = cfg.cluster  # 8 nodes x 8 GPUs: 2 nodes train, 6 serve
+    assert (c.backend, c.train_processes * c.train_gpus, c.engines * c.engine_gpus) == ("ray", 16, 48)
+    assert c.rollout_workers * c.sandboxes_per_worker >= 3 * cfg.group_size * cfg.tasks_per_step
 
 
 def test_recipe_sections_are_validated_on_load():

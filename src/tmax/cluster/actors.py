@@ -172,11 +172,18 @@ class TrainerRank:
         """``[ref]`` to the full weights in the object store on rank 0 (``[]`` elsewhere); a list so
         that Ray hands the reference on instead of fetching the tensors to the caller."""
         import ray
+        import torch
 
         from tmax.rl.sharding import full_state_dict
 
         weights = full_state_dict(self.model)  # a collective: every rank calls it
-        return [ray.put(weights)] if self.rank == 0 else []
+        if self.rank != 0:
+            return []
+        dtype = getattr(torch, self.cfg.cluster.sync_dtype)
+        if dtype != torch.float32:  # the head stays fp32: the engines compute logits in fp32
+            weights = {k: v if k.endswith("lm_head.weight") or not v.is_floating_point() else v.to(dtype)
+                       for k, v in weights.items()}
+        return [ray.put(weights)]
 
     def save(self, step: int, state: dict) -> None:
         from tmax.rl import checkpoint

@@ -17,11 +17,19 @@ class ClusterConfig(BaseModel):
     engines: int = Field(1, gt=0, description="Inference engine actors (each a full copy of the policy).")
     engine: Literal["hf", "vllm"] = Field("hf", description="Engine kind inside each engine actor.")
     engine_gpus: float = Field(0.0, ge=0, description="GPUs per engine actor (1 for vLLM on a GPU).")
+    sync_dtype: Literal["float32", "bfloat16"] = Field("float32", description="dtype of the weights sent to the "
+                                                      "engines each step (the LM head stays fp32); bfloat16 halves "
+                                                      "the transfer for bf16 engines.")
     engine_max_batch: int = Field(64, gt=0, description="Most prompts an engine actor batches into one call.")
     rollout_workers: int = Field(1, gt=0, description="Rollout worker actors, spread over nodes.")
     sandboxes_per_worker: int = Field(8, gt=0, description="Per-worker (per-node) limit on episodes at once.")
     train_processes: int = Field(1, gt=0, description="FSDP ranks of the trainer (one per GPU on GPU nodes).")
     train_gpus: float = Field(0.0, ge=0, description="GPUs per trainer rank.")
+    train_resources: dict[str, float] = Field(default_factory=dict, description="Ray custom resources per trainer "
+                                              "rank, to pin ranks to nodes started with `ray start --resources`.")
+    engine_resources: dict[str, float] = Field(default_factory=dict, description="Ray custom resources per engine.")
+    worker_resources: dict[str, float] = Field(default_factory=dict, description="Ray custom resources per rollout "
+                                               "worker (e.g. {sandbox_node = 1}: one worker per such node).")
     torch_threads: int | None = Field(None, gt=0, description="torch intra-op threads per actor (None: torch's "
                                                               "default; set 1 when actors share few cores).")
     breaker_window: int = Field(32, gt=0, description="Episodes a worker's circuit breaker looks back over.")

@@ -104,17 +104,18 @@ class RayTrainer:
                      include_dashboard=False, log_to_driver=False, configure_logging=False)
         config = cfg.model_dump(mode="json")
         world = c.train_processes
-        rank_cls = ray.remote(TrainerRank).options(num_cpus=1, num_gpus=c.train_gpus)
+        rank_cls = ray.remote(TrainerRank).options(num_cpus=1, num_gpus=c.train_gpus, resources=c.train_resources)
         self.ranks = [rank_cls.remote(r, world, config) for r in range(world)]
         address, port = ray.get(self.ranks[0].address.remote())
         ray.get([r.setup.remote(address, port) for r in self.ranks])
         device = "cuda" if c.engine_gpus > 0 else cfg.device
-        engine_cls = ray.remote(EngineActor).options(num_cpus=1, num_gpus=c.engine_gpus, max_concurrency=1024)
+        engine_cls = ray.remote(EngineActor).options(num_cpus=1, num_gpus=c.engine_gpus, max_concurrency=1024,
+                                                      resources=c.engine_resources)
         make_engine = functools.partial(ENGINES[c.engine], cfg.model, device)
         self.engines = [engine_cls.remote(make_engine, c.engine_max_batch, c.torch_threads) for _ in range(c.engines)]
         slots = max(1, c.sandboxes_per_worker // cfg.group_size)
         worker_cls = ray.remote(RolloutWorker).options(num_cpus=1, max_concurrency=slots + 4,
-                                                       scheduling_strategy="SPREAD")
+                                                       scheduling_strategy="SPREAD", resources=c.worker_resources)
         self.workers = [worker_cls.remote(f"worker-{i}", self.engines[i % len(self.engines)], config)
                         for i in range(c.rollout_workers)]
         self.runner = RayGroups(self.workers, slots)
