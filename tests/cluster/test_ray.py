@@ -1,7 +1,8 @@
-"""`tmax train` on a local Ray cluster: 2 rollout workers (real bwrap sandboxes), an hf engine
-actor and 2 FSDP trainer ranks (gloo). The Ray trainer's step on a fixed batch equals the
-one-process step; a run trains, syncs the engine to the trainer's weights each step, uses both
-workers, and its checkpoint resumes in one process."""
+"""`tmax train` on a local Ray cluster: 2 rollout workers (real bwrap sandboxes), hf engine
+actors and 2 FSDP trainer ranks (gloo). The Ray trainer's step on a fixed batch equals the
+one-process step and the engines receive its weights (broadcast from rank 0); a run trains
+(weights through the object store), uses both workers, and its checkpoint resumes in one
+process."""
 
 from __future__ import annotations
 
@@ -40,20 +41,22 @@ def test_ray_trainer_ranks_match_one_process(tiny_model_dir, tmp_path):
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
     single = train_step(model, optimizer, groups, CFG)
 
-    trainer = RayTrainer(_config(tmp_path, tiny_model_dir, rollout_workers=1))
+    trainer = RayTrainer(_config(tmp_path, tiny_model_dir, rollout_workers=1, engines=2, weight_sync="broadcast"))
     try:
         trainer.resume(trainer.cfg.model_dump(mode="json"), {"step": 0, "cursor": 0})
         metrics = trainer.step(groups)
         trainer.sync(1)
-        engine_sum = trainer.engine_checksums()[0]
+        engine_sums = trainer.engine_checksums()
         trainer.save_model(tmp_path / "model")
     finally:
         trainer.close()
     assert not ray.is_initialized()
     for key in ("loss", "grad_norm", "n_response_tokens", "n_micro_batches"):
         assert metrics[key] == pytest.approx(single[key], rel=1e-4, abs=1e-6), key
-    # the engine actor got the 2-rank trainer's weights: those of the one-process step
-    assert engine_sum == pytest.approx(float(sum(p.double().sum() for p in model.state_dict().values())), rel=1e-6)
+    # both engine actors got the 2-rank trainer's weights (broadcast from rank 0): those of the
+    # one-process step
+    expected = float(sum(p.double().sum() for p in model.state_dict().values()))
+    assert engine_sums == [pytest.approx(expected, rel=1e-6)] * 2
     _assert_close(model.state_dict(), _model(tmp_path / "model").state_dict(), atol=1e-5)  # rank 0 saved it
 
 

@@ -72,6 +72,15 @@ class EngineActor:
     def version(self) -> int:
         return self.version_
 
+    def open_broadcast(self, address: str, port: int, rank: int, size: int, spec: list) -> None:
+        from tmax.cluster.weight_sync import Broadcast
+
+        self.broadcast, self.spec = Broadcast(address, port, rank, size), spec
+
+    def pull_weights(self, version: int) -> int:
+        """Receive the weights trainer rank 0 is broadcasting and load them."""
+        return self.load_weights(self.broadcast.receive(self.spec), version)
+
     def weights_checksum(self) -> float:
         """Sum of every weight (tests: the engine holds the trainer's weights)."""
         return float(sum(p.double().sum() for p in self.engine.model.state_dict().values()))
@@ -168,22 +177,46 @@ class TrainerRank:
 
         return train_step(self.model, self.optimizer, groups, self.cfg.step, rank=self.rank, world=self.world)
 
-    def weights(self) -> list:
-        """``[ref]`` to the full weights in the object store on rank 0 (``[]`` elsewhere); a list so
-        that Ray hands the reference on instead of fetching the tensors to the caller."""
-        import ray
+    def _sync_weights(self) -> dict | None:
+        """The full weights for the engines, in ``sync_dtype`` (rank 0; None on other ranks)."""
         import torch
 
         from tmax.rl.sharding import full_state_dict
 
         weights = full_state_dict(self.model)  # a collective: every rank calls it
         if self.rank != 0:
-            return []
+            return None
         dtype = getattr(torch, self.cfg.cluster.sync_dtype)
         if dtype != torch.float32:  # the head stays fp32: the engines compute logits in fp32
             weights = {k: v if k.endswith("lm_head.weight") or not v.is_floating_point() else v.to(dtype)
                        for k, v in weights.items()}
-        return [ray.put(weights)]
+        return weights
+
+    def weights(self) -> list:
+        """``[ref]`` to the full weights in the object store on rank 0 (``[]`` elsewhere); a list so
+        that Ray hands the reference on instead of fetching the tensors to the caller."""
+        import ray
+
+        weights = self._sync_weights()
+        return [] if weights is None else [ray.put(weights)]
+
+    def weight_spec(self) -> list | None:
+        """(name, shape, dtype) of what ``push_weights`` sends, in order (rank 0)."""
+        from tmax.cluster.weight_sync import Broadcast
+
+        weights = self._sync_weights()
+        return None if weights is None else Broadcast.spec(weights)
+
+    def open_broadcast(self, address: str, port: int, size: int) -> None:
+        """Rank 0 becomes the source of the weight-sync group (the engines join as ranks 1..)."""
+        from tmax.cluster.weight_sync import Broadcast
+
+        self.broadcast = Broadcast(address, port, 0, size)
+
+    def push_weights(self) -> None:
+        weights = self._sync_weights()
+        if weights is not None:
+            self.broadcast.send(weights)
 
     def save(self, step: int, state: dict) -> None:
         from tmax.rl import checkpoint

@@ -17,6 +17,9 @@ class ClusterConfig(BaseModel):
     engines: int = Field(1, gt=0, description="Inference engine actors (each a full copy of the policy).")
     engine: Literal["hf", "vllm"] = Field("hf", description="Engine kind inside each engine actor.")
     engine_gpus: float = Field(0.0, ge=0, description="GPUs per engine actor (1 for vLLM on a GPU).")
+    weight_sync: Literal["object_store", "broadcast"] = Field(
+        "object_store", description="How the engines get new weights: through Ray's object store, or broadcast "
+                                    "from trainer rank 0 over a process group (NCCL on GPUs, gloo on CPUs).")
     sync_dtype: Literal["float32", "bfloat16"] = Field("float32", description="dtype of the weights sent to the "
                                                       "engines each step (the LM head stays fp32); bfloat16 halves "
                                                       "the transfer for bf16 engines.")

@@ -7,12 +7,14 @@ the trainer, the engines and the rollouts as actors.
         workers  RolloutWorker x rollout_workers   spread over nodes, bounded sandbox pools
         runner   RayGroups                         groups -> workers with free slots, streamed back
 
-Weight sync goes through Ray's object store: rank 0 gathers the full state dict once and puts
-it there; every engine actor loads that one object (on one node: shared memory, no copy per
-engine; across nodes: one transfer per node). ``sync`` returns only after every engine holds
-the new weights, and only then does the policy version the rollouts are stamped with move
-on, so the staleness bound (``async_steps``) holds across the cluster: no group can claim a
-newer policy than the one that sampled it.
+Weight sync (``cluster.weight_sync``) goes through Ray's object store by default: rank 0
+gathers the full state dict once and puts it there; every engine actor loads that one object
+(on one node: shared memory, no copy per engine; across nodes: one transfer per node). With
+``"broadcast"`` rank 0 sends the tensors straight to the engines over a process group of their
+own (``tmax.cluster.weight_sync``: NCCL on GPUs, gloo on CPUs). ``sync`` returns only after
+every engine holds the new weights, and only then does the policy version the rollouts are
+stamped with move on, so the staleness bound (``async_steps``) holds across the cluster: no
+group can claim a newer policy than the one that sampled it.
 """
 
 from __future__ import annotations
@@ -120,6 +122,12 @@ class RayTrainer:
                         for i in range(c.rollout_workers)]
         self.runner = RayGroups(self.workers, slots)
         self._version = 0
+        if c.weight_sync == "broadcast":
+            spec = ray.get([r.weight_spec.remote() for r in self.ranks])[0]
+            address, port = ray.get(self.ranks[0].address.remote())
+            size = 1 + len(self.engines)
+            ray.get([self.ranks[0].open_broadcast.remote(address, port, size)]
+                    + [e.open_broadcast.remote(address, port, i + 1, size, spec) for i, e in enumerate(self.engines)])
 
     def resume(self, config: dict, fresh: dict) -> dict:
         import ray
@@ -138,8 +146,12 @@ class RayTrainer:
     def sync(self, version: int) -> None:
         import ray
 
-        [weights] = ray.get([r.weights.remote() for r in self.ranks])[0]
-        ray.get([e.load_weights.remote(weights, version) for e in self.engines])
+        if self.cfg.cluster.weight_sync == "broadcast":  # rank 0 sends, every engine receives at once
+            ray.get([r.push_weights.remote() for r in self.ranks]
+                    + [e.pull_weights.remote(version) for e in self.engines])
+        else:
+            [weights] = ray.get([r.weights.remote() for r in self.ranks])[0]
+            ray.get([e.load_weights.remote(weights, version) for e in self.engines])
         self._version = version  # only now: every engine samples from ``version``
 
     def save(self, step: int, state: dict) -> None:
