@@ -69,6 +69,12 @@ class EngineActor:
         self.version_ = version
         return version
 
+    def load_arrays(self, arrays: dict, version: int) -> int:
+        """Load weights from the object store (``TrainerRank.weights``: numpy arrays, zero-copy)."""
+        from tmax.cluster.weight_sync import from_arrays
+
+        return self.load_weights(from_arrays(arrays), version)
+
     def version(self) -> int:
         return self.version_
 
@@ -197,8 +203,10 @@ class TrainerRank:
         that Ray hands the reference on instead of fetching the tensors to the caller."""
         import ray
 
+        from tmax.cluster.weight_sync import to_arrays
+
         weights = self._sync_weights()
-        return [] if weights is None else [ray.put(weights)]
+        return [] if weights is None else [ray.put(to_arrays(weights))]
 
     def weight_spec(self) -> list | None:
         """(name, shape, dtype) of what ``push_weights`` sends, in order (rank 0)."""

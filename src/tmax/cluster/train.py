@@ -151,7 +151,7 @@ class RayTrainer:
                     + [e.pull_weights.remote(version) for e in self.engines])
         else:
             [weights] = ray.get([r.weights.remote() for r in self.ranks])[0]
-            ray.get([e.load_weights.remote(weights, version) for e in self.engines])
+            ray.get([e.load_arrays.remote(weights, version) for e in self.engines])
         self._version = version  # only now: every engine samples from ``version``
 
     def save(self, step: int, state: dict) -> None:
@@ -178,6 +178,7 @@ class RayTrainer:
             stats = ray.get([w.stats.remote() for w in self.workers], timeout=60)
             stats = [{**s, "groups": w.groups} for s, w in zip(stats, self.runner.workers)]
             run_dir = Path(self.cfg.run_dir)
+            run_dir.mkdir(parents=True, exist_ok=True)
             with open(run_dir / "cluster.jsonl", "a") as f:
                 f.write(json.dumps({"closed_at": time.time(), "workers": stats}) + "\n")
             ray.get([w.close.remote() for w in self.workers], timeout=600)

@@ -9,6 +9,11 @@ into buffers the engines allocate from the shapes rank 0 announced when the grou
 
 The group is separate from the trainer's FSDP group: it is built from a ``TCPStore`` and a
 process-group object directly, so neither side needs ``init_process_group`` for it.
+
+Through the object store, tensors travel as numpy arrays (``to_arrays``/``from_arrays``): Ray
+stores those without pickling their data and hands readers zero-copy views of its shared
+memory, where pickled torch tensors would be copied on every put and every get (bf16, which
+numpy lacks, travels as int16 bits).
 """
 
 from __future__ import annotations
@@ -57,3 +62,26 @@ class Broadcast:
             self.pg.broadcast(buffer, 0).wait()
             weights[name] = buffer
         return weights
+
+
+def to_arrays(weights: dict) -> dict:
+    """``{name: (array, dtype)}`` for ``ray.put``: numpy views of the (CPU) tensors."""
+    out = {}
+    for name, t in weights.items():
+        t = t.detach().cpu().contiguous()
+        bits = t.view(torch.int16) if t.dtype == torch.bfloat16 else t
+        out[name] = (bits.numpy(), str(t.dtype).removeprefix("torch."))
+    return out
+
+
+def from_arrays(arrays: dict) -> dict:
+    """Tensors over the arrays ``to_arrays`` made (read-only views: load them, do not write them)."""
+    import warnings
+
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the object store's arrays are read-only
+        for name, (array, dtype) in arrays.items():
+            t = torch.from_numpy(array)
+            out[name] = t.view(torch.bfloat16) if dtype == "bfloat16" else t
+    return out
