@@ -25,8 +25,13 @@ def _bwrap(env: PreparedEnvironment, spec: SandboxSpec, label: str) -> Sandbox:
     return BwrapSandbox(env.rootfs, spec, workdir=env.workdir, label=label)
 
 
+def _apptainer(env: PreparedEnvironment, spec: SandboxSpec, label: str) -> Sandbox:
+    from tmax.sandbox.apptainer import ApptainerSandbox
+    return ApptainerSandbox(env.rootfs, spec, workdir=env.workdir, label=label)
+
+
 BACKENDS: dict[str, Callable[[PreparedEnvironment, SandboxSpec, str], Sandbox]] = {
-    "podman": _podman, "docker": _docker, "bwrap": _bwrap,
+    "podman": _podman, "docker": _docker, "bwrap": _bwrap, "apptainer": _apptainer,
 }
 
 

@@ -1,8 +1,9 @@
 """From a task to something a backend can start: a built image, or an unpacked rootfs.
 
 Container backends get the task's image (built once per content hash, on a local base when
-the Dockerfile names an absent registry image). The bwrap backend gets the same image
-unpacked into a directory (cached per image id), plus the image's working directory.
+the Dockerfile names an absent registry image). The bwrap and apptainer backends get the same
+image unpacked into a directory (cached per image id), plus the image's working directory.
+The image is built with podman (daemonless, rootless) for apptainer as well.
 
 Within one process a prepared environment is remembered by the content of the Dockerfile and
 its build context, so the many trials of an RL run or an eval reuse it without asking the
@@ -56,7 +57,7 @@ def _content_key(task: Task, backend: str) -> tuple:
 
 
 def prepare_environment(task: Task, backend: str, log_path: Path | None = None) -> PreparedEnvironment:
-    """Build (or reuse) the task's image; unpack it for bwrap."""
+    """Build (or reuse) the task's image; unpack it for bwrap and apptainer."""
     start = time.monotonic()
     key = _content_key(task, backend)
     with _LOCK:
@@ -83,6 +84,6 @@ def _prepare(task: Task, backend: str, log_path: Path | None) -> PreparedEnviron
             raise BuildError(f"prebuilt image {image} is not available locally", where=f"{task.path}/task.toml",
                              fix=f"load it with `{engine} load`, or add environment/Dockerfile (base: {BASE_IMAGE})")
     env = PreparedEnvironment(image, image_field(image, "{{.Config.WorkingDir}}", engine) or "/", None, subs, cached)
-    if backend == "bwrap":
+    if backend in ("bwrap", "apptainer"):
         env.rootfs = export_rootfs(image, engine)
     return env
