@@ -77,7 +77,7 @@ def _run_job(cfg) -> tuple[Path, list]:
 def run(
     tasks: list[str] = typer.Argument(..., help="Task dirs, folders of task dirs, globs or dataset files."),
     agent: str = typer.Option("oracle", help="Agent: oracle | noop | scripted."),
-    sandbox: str = typer.Option("podman", help="Sandbox backend: podman | docker | bwrap."),
+    sandbox: str = typer.Option("podman", help="Sandbox backend: podman | docker | bwrap | apptainer."),
     jobs_dir: Path = typer.Option(Path("jobs"), help="Where job dirs are written."),
     job_name: str = typer.Option(None, help="Job dir name (default: a timestamp); reuse one to resume."),
     concurrency: int = typer.Option(1, "-n", "--concurrency", min=1, help="Trials at once."),
@@ -107,7 +107,7 @@ def eval_(
     model: str = typer.Option(None, help="Served model name (openai) or model dir (hf, vllm)."),
     base_url: str = typer.Option(None, help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1."),
     tokenizer: str = typer.Option(None, help="openai: local tokenizer dir; turns on token-id completions."),
-    sandbox: str = typer.Option(None, help="podman | docker | bwrap (default podman)."),
+    sandbox: str = typer.Option(None, help="podman | docker | bwrap | apptainer (default podman)."),
     runs: int = typer.Option(None, "-k", "--runs", min=1, help="Attempts per task (default 1)."),
     concurrency: int = typer.Option(None, "-n", "--concurrency", min=1, help="Trials at once (default 4)."),
     jobs_dir: Path = typer.Option(None, help="Where job dirs go (default jobs/)."),

@@ -10,8 +10,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from tmax.engines import SamplingParams
-from tmax.engines.chat import TokenRecord
+from tests.rl.test_step import _records
 from tmax.rl import checkpoint
 from tmax.rl.packing import Rollout, pack
 from tmax.rl.sharding import split_batches
@@ -26,17 +25,8 @@ def _groups(model_dir) -> list[Group]:
     engine = HFEngine.from_pretrained(model_dir)
     prompt = engine.tokenizer("<|im_start|>user\nlist files<|im_end|>\n<|im_start|>assistant\n",
                               add_special_tokens=False)["input_ids"]
-    groups = []
-    for task in range(3):
-        samples = engine.generate([prompt] * 4, SamplingParams(max_tokens=10 + 7 * task, seed=task))
-        records = []
-        for sample in samples:
-            record = TokenRecord()
-            record.add_context(prompt)
-            record.add_sampled(sample.token_ids, sample.logprobs)
-            records.append(record)
-        groups.append(Group(f"t{task}", records, [1.0, 0.0, 0.5, 0.0], [0] * 4))
-    return groups
+    return [Group(f"t{task}", _records(engine, prompt, 4, seed=task, max_tokens=10 + 7 * task),
+                  [1.0, 0.0, 0.5, 0.0], [0] * 4) for task in range(3)]
 
 
 def _model(model_dir):

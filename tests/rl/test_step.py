@@ -13,8 +13,8 @@ from tmax.rl.logprobs import sequence_logprobs
 from tmax.rl.step import Group, StepConfig, train_step
 
 
-def _records(engine, prompt: list[int], n: int, seed: int) -> list[TokenRecord]:
-    samples = engine.generate([prompt] * n, SamplingParams(max_tokens=12, seed=seed))
+def _records(engine, prompt: list[int], n: int, seed: int, max_tokens: int = 12) -> list[TokenRecord]:
+    samples = engine.generate([prompt] * n, SamplingParams(max_tokens=max_tokens, seed=seed))
     records = []
     for sample in samples:
         record = TokenRecord()

@@ -35,7 +35,7 @@ class EvalConfig(BaseModel):
 
     tasks: list[str] = Field(description="Task dirs, folders of task dirs, globs, or dataset files (.txt/.json).")
     agent: str = Field("oracle", description="oracle | stepwise | noop | scripted (no model) or openai | hf | vllm (a model).")
-    sandbox: str = Field("podman", description="Sandbox backend: podman | docker | bwrap.")
+    sandbox: str = Field("podman", description="Sandbox backend: podman | docker | bwrap | apptainer.")
     runs: int = Field(1, gt=0, description="Attempts at every task (runs), for mean ± SEM and pass@k.")
     concurrency: int = Field(4, gt=0, description="Trials at once.")
     jobs_dir: str = Field("jobs", description="Where job dirs go.")
