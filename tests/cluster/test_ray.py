@@ -98,3 +98,12 @@ def test_ray_run_trains_with_two_workers_and_resumes_in_one_process(rootfs, tiny
     assert [m["step"] for m in lines] == [1, 2, 3]
     assert (run / "checkpoints" / "latest").read_text().strip() == "step-000003"
     assert (run / "model" / "config.json").exists()
+
+
+def test_a_failed_start_leaves_no_ray_instance(tmp_path):
+    from tmax.cluster.train import RayTrainer
+
+    cfg = _config(tmp_path, tmp_path / "no-such-model")
+    with pytest.raises(Exception, match="no-such-model"):
+        RayTrainer(cfg)
+    assert not ray.is_initialized()

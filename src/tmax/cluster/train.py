@@ -26,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-from tmax.errors import InfraError
+from tmax.errors import ConfigError, InfraError
 
 
 class _Worker:
@@ -94,16 +94,28 @@ class RayTrainer:
     """``LocalTrainer``'s methods (resume, version, step, sync, save, save_model, close) over Ray."""
 
     def __init__(self, cfg):
-        import ray
-
-        from tmax.cluster.actors import ENGINES, EngineActor, RolloutWorker, TrainerRank
+        try:
+            import ray
+        except ImportError as exc:
+            raise ConfigError("cluster.backend = 'ray' needs Ray, which is not installed", where="cluster.backend",
+                              fix="pip install 'tmax[cluster]', or set cluster.backend = 'local'") from exc
 
         self.cfg, c = cfg, cfg.cluster
+        self.workers, self.engines, self.ranks = [], [], []
         self.started_ray = not ray.is_initialized()
         if self.started_ray:
             need = c.train_processes + c.engines + c.rollout_workers
             ray.init(address=c.address, num_cpus=(c.num_cpus or max(os.cpu_count() or 1, need)) if c.address is None else None,
                      include_dashboard=False, log_to_driver=False, configure_logging=False)
+        try:
+            self._start(cfg, c, ray)
+        except BaseException:
+            self._stop(ray)  # no actors or private Ray instance left behind by a failed start
+            raise
+
+    def _start(self, cfg, c, ray) -> None:
+        from tmax.cluster.actors import ENGINES, EngineActor, RolloutWorker, TrainerRank
+
         config = cfg.model_dump(mode="json")
         world = c.train_processes
         rank_cls = ray.remote(TrainerRank).options(num_cpus=1, num_gpus=c.train_gpus, resources=c.train_resources)
@@ -186,7 +198,10 @@ class RayTrainer:
         except RayError:  # a dead actor: nothing to record; the run's own error (if any) is what matters
             pass
         finally:
-            for actor in (*self.workers, *self.engines, *self.ranks):
-                ray.kill(actor)
-            if self.started_ray:
-                ray.shutdown()
+            self._stop(ray)
+
+    def _stop(self, ray) -> None:
+        for actor in (*self.workers, *self.engines, *self.ranks):
+            ray.kill(actor)
+        if self.started_ray:
+            ray.shutdown()
