@@ -58,7 +58,7 @@ class EngineActor:
         from tmax.engines.batching import Batcher
 
         _threads(torch_threads)
-        self.engine, self.version_ = make_engine(), 0
+        self.engine = make_engine()
         self.batcher = Batcher(self.engine, max_batch=max_batch)
 
     def generate(self, prompts, params):
@@ -66,7 +66,6 @@ class EngineActor:
 
     def load_weights(self, weights: dict, version: int) -> int:
         self.engine.load_weights(weights, version)
-        self.version_ = version
         return version
 
     def load_arrays(self, arrays: dict, version: int) -> int:
@@ -74,9 +73,6 @@ class EngineActor:
         from tmax.cluster.weight_sync import from_arrays
 
         return self.load_weights(from_arrays(arrays), version)
-
-    def version(self) -> int:
-        return self.version_
 
     def open_broadcast(self, address: str, port: int, rank: int, size: int, spec: list) -> None:
         from tmax.cluster.weight_sync import Broadcast

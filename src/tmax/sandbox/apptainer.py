@@ -78,7 +78,7 @@ from pathlib import Path
 
 from tmax.errors import SandboxError
 from tmax.sandbox.base import SandboxSpec, ShellSandbox
-from tmax.sandbox.bwrap import PATH, WRITABLE, BwrapSandbox, _norm, _under
+from tmax.sandbox.bwrap import PATH, BwrapSandbox, _norm, _under, seed_writable_dirs
 from tmax.sandbox.procs import kill_namespace, pid_namespace
 from tmax.sandbox.shell import Shell
 
@@ -182,26 +182,9 @@ class ApptainerSandbox(ShellSandbox):
 
     # -- start ------------------------------------------------------------------------------
     def _writable_dirs(self) -> dict[str, Path]:
-        """Per-sandbox host dirs for the writable paths, seeded from the rootfs (copy, not shared)."""
-        paths = [*WRITABLE]
-        if self.workdir != "/" and not any(_under(self.workdir, p) for p in paths):
-            paths.append(self.workdir)
-        mounts: dict[str, Path] = {}
-        for path in sorted(paths, key=lambda p: p.count("/")):
-            host = self._dir / "rw" / path.strip("/").replace("/", "%")
-            seed = self.root / path[1:]
-            plain = os.path.realpath(seed) == str(seed)  # never follow a rootfs symlink to host files
-            host.mkdir(parents=True)
-            if plain and seed.is_dir() and next(os.scandir(seed), None) is not None:
-                subprocess.run(["cp", "-a", f"{seed}/.", f"{host}/"], check=True, capture_output=True)
-            if path in ("/tmp", "/var/tmp"):
-                host.chmod(0o1777)
-            if plain and not seed.exists():
-                try:  # a mount point in our rootfs cache; else the overlay makes one
-                    seed.mkdir(parents=True, exist_ok=True)
-                except OSError:
-                    pass
-            mounts[path] = host
+        """Per-sandbox host dirs for the writable paths, seeded from the rootfs (copy, not shared);
+        a mount point that cannot be made in the rootfs cache is made by the overlay."""
+        mounts, _ = seed_writable_dirs(self.root, self.workdir, self._dir / "rw")
         self.mounts = mounts
         if self.workdir != "/" and self.workdir not in mounts:  # inside /root, /tmp, ...
             self._host(self._resolve(self.workdir)).mkdir(parents=True, exist_ok=True)

@@ -73,6 +73,35 @@ def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix.rstrip("/") + "/")
 
 
+def seed_writable_dirs(root: Path, workdir: str, rw: Path, *, copy=lambda path: True,
+                       make_mount_points: bool = True) -> tuple[dict[str, Path], bool]:
+    """Per-sandbox host dirs under ``rw`` for ``WRITABLE`` and the workdir (unless inside one of
+    them), seeded with a copy of the rootfs's content where ``copy(path)``; missing mount points
+    are made in the rootfs cache when ``make_mount_points``. Returns ``{path: host dir}`` and
+    whether every missing mount point could be made."""
+    paths = [*WRITABLE]
+    if workdir != "/" and not any(_under(workdir, p) for p in paths):
+        paths.append(workdir)
+    mounts: dict[str, Path] = {}
+    made = True
+    for path in sorted(paths, key=lambda p: p.count("/")):
+        host = rw / path.strip("/").replace("/", "%")
+        seed = root / path[1:]
+        plain = os.path.realpath(seed) == str(seed)  # never follow a rootfs symlink out to the host's files
+        host.mkdir(parents=True)
+        if plain and copy(path) and seed.is_dir() and next(os.scandir(seed), None) is not None:
+            subprocess.run(["cp", "-a", f"{seed}/.", f"{host}/"], check=True, capture_output=True)
+        if path in ("/tmp", "/var/tmp"):
+            host.chmod(0o1777)
+        if make_mount_points and plain and not seed.exists():
+            try:  # the rootfs is tmax's own cache
+                seed.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                made = False
+        mounts[path] = host
+    return mounts, made
+
+
 @functools.cache
 def _disable_userns() -> tuple[str, ...]:
     """``--disable-userns`` (bwrap 0.8+) when we are root: no nested user namespace regains
@@ -186,28 +215,13 @@ class BwrapSandbox(ShellSandbox):
     # -- start ------------------------------------------------------------------------------
     def _writable_dirs(self) -> dict[str, Path]:
         """Per-sandbox host dirs for the writable paths, seeded from the root (copy, not shared)."""
-        paths = [*WRITABLE]
-        if self.workdir != "/" and not any(_under(self.workdir, p) for p in paths):
-            paths.append(self.workdir)
-        mounts: dict[str, Path] = {}
-        for path in sorted(paths, key=lambda p: p.count("/")):
-            host = self._dir / "rw" / path.strip("/").replace("/", "%")
-            seed = self.root / path[1:]
-            # realpath: never follow a rootfs symlink out to the host's own files
-            plain = os.path.realpath(seed) == str(seed)
-            host.mkdir(parents=True)
-            seeded = plain and seed.is_dir() and next(os.scandir(seed), None) is not None  # cp only when non-empty
-            if seeded and (not self.host_root or (path == self.workdir and not any(
-                    _under(path, m) for m in HOST_MASKS))):
-                subprocess.run(["cp", "-a", f"{seed}/.", f"{host}/"], check=True, capture_output=True)
-            if path in ("/tmp", "/var/tmp"):
-                host.chmod(0o1777)
-            if not self.host_root and not seed.exists() and plain:
-                try:  # a mount point bwrap cannot create in a read-only root; the rootfs is our cache
-                    seed.mkdir(parents=True, exist_ok=True)
-                except OSError:
-                    self._single_root = False
-            mounts[path] = host
+        def copy(path: str) -> bool:  # a host root is seeded only for a workdir outside the masks
+            return not self.host_root or (path == self.workdir and not any(_under(path, m) for m in HOST_MASKS))
+
+        mounts, made = seed_writable_dirs(self.root, self.workdir, self._dir / "rw", copy=copy,
+                                          make_mount_points=not self.host_root)
+        if not made:  # a mount point bwrap cannot create in a read-only root
+            self._single_root = False
         self.mounts = mounts
         if self.workdir not in mounts and self.workdir != "/":  # inside /root, /tmp, ...
             self._writable(self.workdir).mkdir(parents=True, exist_ok=True)
