@@ -151,7 +151,10 @@ def test_non_utf8_output(make):
 def test_sixteen_concurrent_sandboxes_do_not_collide(make):
     def one(i: int) -> str:
         box = make()
-        box.exec(f"echo {i} > /tmp/me; (python3 -m http.server 8000 >/dev/null 2>&1 &); sleep 0.5")
+        box.exec(f"echo {i} > /tmp/me; (python3 -m http.server 8000 >/dev/null 2>&1 &)")
+        # 16 servers start at once on a few cores: wait until this one listens (up to 30 s)
+        box.exec("for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/8000) 2>/dev/null && break; sleep 0.1; done",
+                 timeout=60)
         got = box.exec("cat /tmp/me; python3 -c \"import urllib.request as u; "
                        "print(u.urlopen('http://127.0.0.1:8000/', timeout=10).status)\"", timeout=60)
         return got.output

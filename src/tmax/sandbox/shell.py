@@ -16,7 +16,9 @@ How one command runs::
 stdin is /dev/null so a command can never read the protocol stream. Fd 71 is a copy of the
 shell's stdout made at start; redirecting the group from it makes bash restore fds 0, 1 and 2
 afterwards, even if the command ran ``exec >file``.
-stdout and stderr are merged, as in a terminal.
+stdout and stderr are merged, as in a terminal. The shell's own stderr goes to /dev/null: bash
+reports a background job killed by a timeout ("line 17: 3 Killed sleep 60") whenever it
+notices, which would land at a random place in a later command's output.
 
 Timeouts: when a command runs past its limit the sandbox's ``interrupt`` kills every other
 process in the sandbox (the command, its children, orphans it left behind) but not the
@@ -118,7 +120,7 @@ class Shell:
                                fix="check that the sandbox backend's command is installed") from exc
         self._leftover = b""
         try:
-            self.proc.stdin.write(b"exec 71>&1\n")
+            self.proc.stdin.write(b"exec 71>&1 2>/dev/null\n")
         except OSError:
             pass
         result = self._run("echo $$; unset HISTFILE", self.start_timeout_s, allow_restart=False)
