@@ -30,7 +30,7 @@ console = Console()
 @tasks_app.command("validate")
 def tasks_validate(dirs: list[str] = typer.Argument(..., help="Task dirs, folders of task dirs, globs, dataset files.")) -> None:
     """Check task dirs (Harbor or Terminal-Bench 1 layout) and print a table of problems."""
-    from tmax.eval.job import resolve_task_dirs
+    from tmax.tasks import resolve_task_dirs
     from tmax.tasks import check_task
 
     table = Table("task", "layout", "status", "problems")
@@ -408,7 +408,7 @@ def images_bootstrap(
 ) -> None:
     """Build the local Debian base image and the offline verifier layer."""
     from tmax.sandbox.images import base_rootfs, bootstrap
-    from tmax.sandbox.verifier_tools import prepare_layer
+    from tmax.trial.layer import prepare_layer
 
     image = bootstrap(force=force, host_ca=host_ca, log=lambda m: console.print(f"[dim]{m}[/]"))
     layer = prepare_layer(force=force)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tmax.envgen.bundle import write_task
 from tmax.envgen.families import load_all
-from tmax.eval.trial import run_trial
+from tmax.trial import run_trial
 from tmax.tasks import load_task
 
 

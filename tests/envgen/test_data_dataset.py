@@ -133,7 +133,7 @@ def test_convert_tb1_errors(tmp_path):
 
 
 def test_converted_tb1_task_still_scores(tmp_path, rootfs):
-    from tmax.eval.trial import run_trial
+    from tmax.trial import run_trial
 
     task = load_task(convert_tb1(EXAMPLES / "tb1-hello", tmp_path / "hello"))
     oracle = run_trial(task, tmp_path / "jobs", agent="oracle", backend="bwrap")

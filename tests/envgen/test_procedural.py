@@ -10,7 +10,7 @@ from collections import Counter
 
 from tmax.envgen.procedural import generate
 from tmax.envgen.taxonomy import DOMAINS, balance
-from tmax.eval.trial import run_trial
+from tmax.trial import run_trial
 from tmax.tasks import load_task
 
 

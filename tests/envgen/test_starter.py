@@ -8,7 +8,7 @@ import tomllib
 import pytest
 
 from tmax.envgen.starter import KINDS, split
-from tmax.eval.trial import run_trial
+from tmax.trial import run_trial
 from tmax.tasks import load_task
 
 
@@ -54,7 +54,7 @@ def test_every_kind_oracle_one_noop_zero_wrong_answer_partial(tmp_path, podman_i
     target = word.instruction.split("file ")[1].rstrip(".\n")
 
     def wrong(sandbox, task, log_dir, timeout):
-        from tmax.harness.agents import AgentOutcome
+        from tmax.trial.agents import AgentOutcome
 
         sandbox.exec(f"echo wrong > {target}")
         return AgentOutcome()

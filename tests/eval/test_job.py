@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import EXAMPLES
 from tmax.errors import ConfigError
-from tmax.eval.job import EvalConfig, resolve_task_dirs, run_eval
+from tmax.eval.job import EvalConfig, run_eval
+from tmax.tasks import resolve_task_dirs
 from tmax.eval.report import load_job, summarize
 
 TWO = [str(EXAMPLES / "csv-summary"), str(EXAMPLES / "log-grep")]

@@ -290,7 +290,7 @@ def test_close_frees_everything_and_is_idempotent(rootfs):
 @pytest.mark.parametrize("agent,expected", [("oracle", 1.0), ("noop", 0.0)])
 def test_every_example_task(tmp_path, podman_image, rootfs, agent, expected):
     """Oracle scores 1 and noop 0 on every example, as on the other backends."""
-    from tmax.eval.trial import run_trial
+    from tmax.trial import run_trial
     from tmax.tasks import load_task
 
     for path in sorted(p for p in EXAMPLES.iterdir() if p.is_dir()):

@@ -37,7 +37,7 @@ def find_tasks(specs: Iterable[str | Path]) -> list[Path]:
 
     Leftover ``*.partial`` dirs of an interrupted generation are skipped (by the resolver).
     """
-    from tmax.eval.job import resolve_task_dirs
+    from tmax.tasks import resolve_task_dirs
 
     specs = [str(s) for s in specs]
     for spec in specs:

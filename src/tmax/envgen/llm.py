@@ -134,7 +134,7 @@ def _soft_filter(task_dir: Path, out: Path, backend: str, validate_oracle: bool)
     except TmaxError as exc:
         return False, f"does not build: {exc}"
     if validate_oracle:
-        from tmax.eval.trial import run_trial
+        from tmax.trial import run_trial
 
         trial = run_trial(task, out / "_logs" / "oracle", agent="oracle", backend=backend)
         if trial.reward != 1.0:

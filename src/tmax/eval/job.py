@@ -12,7 +12,6 @@ engine, whose requests are batched or sent concurrently.
 
 from __future__ import annotations
 
-import glob
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -25,10 +24,7 @@ from tmax.engines import EngineConfig
 from tmax.errors import ConfigError
 from tmax.harness.loop import HarnessConfig
 from tmax.io import now_iso, read_json_or_none, write_json_atomic
-from tmax.tasks import Task, is_task_dir, load_task
-
-MODEL_AGENTS = ("openai", "hf", "vllm")
-
+from tmax.tasks import Task, load_task, resolve_task_dirs
 
 class EvalConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -45,35 +41,6 @@ class EvalConfig(BaseModel):
     harness: HarnessConfig = Field(default_factory=HarnessConfig)
 
 
-def _dataset_file(path: Path) -> list[Path]:
-    if path.suffix == ".json":
-        entries = json.loads(path.read_text())
-        if not isinstance(entries, list):
-            raise ConfigError("a dataset .json must be a list of task dirs", where=str(path), fix="write [\"dir\", ...]")
-    else:
-        entries = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
-    return [(path.parent / str(e)).resolve() for e in entries]
-
-
-def resolve_task_dirs(specs: list[str]) -> list[Path]:
-    """Task dirs from dirs, folders of task dirs, globs and dataset files, in order, once each."""
-    found: list[Path] = []
-    for spec in specs:
-        paths = [Path(p) for p in sorted(glob.glob(spec))] if any(c in spec for c in "*?[") else [Path(spec)]
-        if not paths:
-            raise ConfigError(f"no task dirs match {spec!r}", where="TASKS", fix="check the glob")
-        for path in paths:
-            if path.is_file() and path.suffix in {".txt", ".json"}:
-                found += _dataset_file(path)
-            elif path.is_dir() and not is_task_dir(path):
-                # ``*.partial``: a task dir whose atomic write was interrupted
-                inner = sorted(p for p in path.iterdir() if is_task_dir(p) and not p.name.endswith(".partial"))
-                found += inner or [path]  # nothing inside: loading reports what is missing
-            else:
-                found.append(path)
-    return list(dict.fromkeys(p.resolve() for p in found))
-
-
 def trial_name(task: Task, run: int) -> str:
     return f"{task.name}__r{run}"
 
@@ -83,8 +50,14 @@ def _finished(trial_dir: Path, retry_errors: bool) -> bool:
     return isinstance(result, dict) and not (retry_errors and result.get("exception_info"))
 
 
+def _uses_model(cfg: EvalConfig) -> bool:
+    from tmax.trial.agents import agent_kind
+
+    return agent_kind(cfg.agent).uses_model
+
+
 def _identity(cfg: EvalConfig) -> dict:
-    model = cfg.engine.model if cfg.agent in MODEL_AGENTS else None
+    model = cfg.engine.model if _uses_model(cfg) else None
     return {"agent": cfg.agent, "model": model}
 
 
@@ -98,41 +71,30 @@ def _open_job(cfg: EvalConfig, tasks: list[Task]) -> tuple[Path, dict]:
             raise ConfigError(f"{job_dir} holds a job of agent {old.get('agent')!r} / model {old.get('model')!r}",
                               where="--job-name", fix="resume with the same agent and model, or pick a new job name")
     job_dir.mkdir(parents=True, exist_ok=True)
-    job = {"tool": "tmax", "kind": "eval", **_identity(cfg), "engine": cfg.engine.name if cfg.agent in MODEL_AGENTS
-           else None, "runs": cfg.runs, "tasks": [str(t.path) for t in tasks], "config": cfg.model_dump(mode="json"),
+    job = {"tool": "tmax", "kind": "eval", **_identity(cfg), "engine": cfg.agent if _uses_model(cfg) else None,
+           "runs": cfg.runs, "tasks": [str(t.path) for t in tasks], "config": cfg.model_dump(mode="json"),
            "started_at": old.get("started_at") or now_iso(), "resumed_at": now_iso() if old else None,
            "finished_at": None}
     write_json_atomic(job_file, job)
     return job_dir, job
 
 
-def make_agent(cfg: EvalConfig) -> tuple[str | Callable, dict | None]:
-    """The agent function (or model-free agent name) and the model_info for result.json."""
-    if cfg.agent not in MODEL_AGENTS:
-        from tmax.harness.agents import AGENTS
+def make_agent(cfg: EvalConfig) -> tuple[Callable, dict | None]:
+    """The agent function and the model_info for result.json."""
+    from tmax.trial.agents import agent_kind
 
-        if cfg.agent not in AGENTS:
-            raise ConfigError(f"unknown agent {cfg.agent!r}", where="--agent",
-                              fix=f"choose one of: {', '.join([*AGENTS, *MODEL_AGENTS])}")
-        if cfg.agent == "stepwise":  # it runs the harness: give it the job's prompts and limits
-            from tmax.harness.agents import stepwise_agent
-
-            return stepwise_agent(cfg.harness), None
-        return cfg.agent, None
-    from tmax.engines import policy_factory
-    from tmax.harness.agents import model_agent
-
-    engine = cfg.engine.model_copy(update={"name": cfg.agent})
-    agent = model_agent(policy_factory(engine), cfg.harness)
-    agent.__name__ = cfg.agent
-    name = engine.model if cfg.agent == "openai" else Path(engine.model).name  # a dir: its name
+    kind = agent_kind(cfg.agent)
+    agent = kind.make(cfg.harness, cfg.engine)
+    if not kind.uses_model:
+        return agent, None
+    name = cfg.engine.model if cfg.agent == "openai" else Path(cfg.engine.model).name  # a dir: its name
     return agent, {"name": name, "provider": cfg.agent}
 
 
 def run_eval(cfg: EvalConfig, *, on_trial: Callable | None = None) -> Path:
     """Run (or resume) the job; returns the job dir. ``on_trial(summary, n_done, n_total)`` is
     called after each trial (progress bars)."""
-    from tmax.eval.trial import run_trial
+    from tmax.trial import run_trial
     from tmax.sandbox import BACKENDS
 
     if cfg.sandbox not in BACKENDS:

@@ -19,7 +19,6 @@ inspected, reported on and turned into SFT data like any eval.
 
 from __future__ import annotations
 
-import json
 import queue
 import random
 import threading
@@ -32,20 +31,18 @@ from tmax.rl.step import Group
 from tmax.tasks import Task
 
 
-def run_episode(task: Task, rollouts_dir: Path, agent, sandbox: str, trial_name: str
-                ) -> tuple[TokenRecord | None, float | None]:
-    """One trial of ``task`` by the policy agent: its token record and reward, or ``(None, None)``
-    when the trial failed for infrastructure reasons (masked: no reward, no loss)."""
-    from tmax.eval.trial import run_trial
+def play_episode(task: Task, rollouts_dir: Path, agent, sandbox: str, trial_name: str
+                 ) -> tuple[TokenRecord | None, float | None]:
+    """One trial of ``task`` by the policy agent: its token record (in memory, from the agent's
+    outcome) and reward, or ``(None, None)`` when the trial failed for infrastructure reasons
+    (masked: no reward, no loss)."""
+    from tmax.trial import run_trial
 
     summary = run_trial(task, rollouts_dir, agent=agent, backend=sandbox, trial_name=trial_name, agent_name="policy")
-    try:
-        trajectory = json.loads((summary.trial_dir / "agent" / "trajectory.json").read_text())
-    except (OSError, ValueError):
+    record = summary.record
+    if summary.error or summary.reward is None or record is None or not record.ids:
         return None, None
-    if summary.error or summary.reward is None or not trajectory.get("tokens"):
-        return None, None
-    return TokenRecord.from_dict(trajectory["tokens"]), summary.reward
+    return record, summary.reward
 
 
 class LocalGroups:
@@ -54,7 +51,7 @@ class LocalGroups:
 
     def __init__(self, new_policy, run_dir: Path, *, group_size: int, sandbox: str = "bwrap",
                  concurrency: int = 8, harness=None):
-        from tmax.harness.agents import model_agent
+        from tmax.trial.agents import model_agent
 
         self.rollouts, self.group_size, self.sandbox = Path(run_dir) / "rollouts", group_size, sandbox
         self.agent = model_agent(new_policy, harness)
@@ -63,7 +60,7 @@ class LocalGroups:
         self.groups_in_flight = max(1, concurrency // group_size)
 
     def run_group(self, task: Task, index: int, version: int) -> Group:
-        episodes = list(self.pool.map(lambda k: run_episode(task, self.rollouts, self.agent, self.sandbox,
+        episodes = list(self.pool.map(lambda k: play_episode(task, self.rollouts, self.agent, self.sandbox,
                                                             f"{task.name}__t{index}g{k}"), range(self.group_size)))
         return Group(task.name, [e[0] for e in episodes], [e[1] for e in episodes], [version] * self.group_size)
 

@@ -129,7 +129,7 @@ def train(cfg: TrainConfig, *, on_step=None) -> Path:
 
     import torch
 
-    from tmax.eval.job import resolve_task_dirs
+    from tmax.tasks import resolve_task_dirs
     from tmax.rl.rollouts import RolloutSource
     from tmax.tasks import load_task
 

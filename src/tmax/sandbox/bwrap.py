@@ -51,7 +51,7 @@ from tmax.sandbox.procs import children_of, kill_namespace, namespace, pid_names
 from tmax.sandbox.shell import Shell
 
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-# /opt/tmax-verifier receives the offline verifier layer (tmax.sandbox.verifier_tools).
+# /opt/tmax-verifier receives the offline verifier layer (tmax.trial.layer).
 WRITABLE = ("/tmp", "/var/tmp", "/root", "/logs", "/tests", "/solution", "/opt/tmax-verifier")
 HOST_MASKS = ("/root", "/home", "/tmp", "/run", "/var", "/mnt", "/media", "/srv", "/opt", "/work")
 # ns pid 1. `ready` tells the host that bwrap finished the mounts. It then blocks reading a pipe

@@ -25,12 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tmax
-from tmax.harness.agents import AGENTS, Agent
-from tmax.eval.verifier import run_verifier
-from tmax.errors import ConfigError
 from tmax.io import now_iso, write_json_atomic
 from tmax.sandbox import SandboxSpec, prepare_environment, start_sandbox
 from tmax.tasks import Task
+from tmax.trial.agents import Agent, make_agent
+from tmax.trial.verifier import run_verifier
 
 
 @dataclass
@@ -40,6 +39,8 @@ class TrialSummary:
     reward: float | None
     error: str | None
     duration_s: float
+    record: object | None = None
+    """The agent's token record, in memory (``AgentOutcome.record``); RL trains on it."""
 
 
 @contextmanager
@@ -61,17 +62,17 @@ def spec_for(task: Task) -> SandboxSpec:
 def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backend: str = "podman",
               trial_name: str | None = None, agent_name: str | None = None, model_info: dict | None = None,
               run: int | None = None) -> TrialSummary:
-    """One trial. ``agent`` is a name from AGENTS or an agent function (e.g. ``model_agent``);
-    ``model_info`` ({name, provider}) and ``run`` (the run index of an eval) go into result.json."""
+    """One trial. ``agent`` is an agent function (``tmax.trial.agents.make_agent``) or the name of a
+    model-free one; ``model_info`` ({name, provider}) and ``run`` (the run index of an eval) go
+    into result.json."""
     if isinstance(agent, str):
-        if agent not in AGENTS:
-            raise ConfigError(f"unknown agent {agent!r}", where="--agent", fix=f"choose one of: {', '.join(AGENTS)}")
-        agent_name, agent = agent_name or agent, AGENTS[agent]
+        agent_name, agent = agent_name or agent, make_agent(agent)
     agent_name = agent_name or getattr(agent, "__name__", "agent")
     trial_name = trial_name or f"{task.name}__{secrets.token_hex(4)}"
     trial_dir = job_dir / trial_name
     trial_dir.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
+    outcome = None
     result: dict = {
         "id": str(uuid.uuid4()), "task_name": task.name, "trial_name": trial_name,
         "trial_uri": trial_dir.resolve().as_uri(), "task_path": str(task.path), "source": task.layout,
@@ -107,4 +108,5 @@ def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backe
     error = None
     if result["exception_info"]:
         error = f"{result['exception_info']['exception_type']}: {str(result['exception_info']['exception_message']).splitlines()[0]}"
-    return TrialSummary(task.name, trial_dir, result["reward"], error, time.monotonic() - start)
+    return TrialSummary(task.name, trial_dir, result["reward"], error, time.monotonic() - start,
+                        record=outcome.record if outcome else None)

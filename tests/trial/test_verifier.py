@@ -3,7 +3,7 @@
 import pytest
 
 from tmax.errors import VerifierError
-from tmax.eval.verifier import parse_reward_json, parse_reward_txt
+from tmax.trial.verifier import parse_reward_json, parse_reward_txt
 
 
 def test_reward_txt_reads_one_float_and_clamps():
@@ -36,7 +36,7 @@ def test_bad_reward_json_is_a_verifier_error(text):
 
 def test_the_verifier_layer_is_uploaded_only_for_tests_that_use_its_tools():
     from tests.conftest import EXAMPLES
-    from tmax.eval.verifier import needs_layer
+    from tmax.trial.verifier import needs_layer
     from tmax.tasks import load_task
 
     assert needs_layer(load_task(EXAMPLES / "harbor-uvx-pytest"))

@@ -32,7 +32,7 @@ LAYER_PATH = "/opt/tmax-verifier"
 PACKAGES = ["pytest==8.4.1", "pytest-json-ctrf==0.3.5", "pluggy", "iniconfig", "packaging", "pygments",
             "exceptiongroup", "typing_extensions"]
 PURE_PACKAGES = ["tomli"]  # needed by pytest on Python < 3.11; fetch the pure-Python wheel
-SHIMS = Path(__file__).parent / "verifier_shims"
+SHIMS = Path(__file__).parent / "shims"
 
 
 def layer_dir() -> Path:

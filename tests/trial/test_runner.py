@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import EXAMPLES
 from tests.tasks.test_task import make_task
-from tmax.eval.trial import run_trial
+from tmax.trial import run_trial
 from tmax.tasks import load_task
 
 pytestmark = pytest.mark.podman  # bwrap trials build their image with podman too

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tmax.harness.agents import script_steps
+from tmax.trial.agents import script_steps
 
 
 def test_script_steps_keep_multiline_constructs_whole():
@@ -20,7 +20,7 @@ def test_an_unfinished_construct_is_sent_as_is():
 
 def test_stepwise_runs_each_command_as_a_tool_call(tmp_path, podman_image):
     from tmax.envgen.starter import split
-    from tmax.eval.trial import run_trial
+    from tmax.trial import run_trial
     from tmax.tasks import load_task
 
     _, heldout = split(tmp_path / "tasks", 1, 6)

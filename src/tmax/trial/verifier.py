@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tmax.errors import VerifierError
 from tmax.sandbox.base import Sandbox
-from tmax.sandbox.verifier_tools import LAYER_PATH, prepare_layer, verifier_env
+from tmax.trial.layer import LAYER_PATH, prepare_layer, verifier_env
 from tmax.tasks import Task
 
 

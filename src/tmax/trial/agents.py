@@ -1,4 +1,9 @@
-"""Agents that act on a sandbox directly, without a model: ``oracle`` and ``noop``.
+"""Agents: what a trial runs between starting the sandbox and verifying it.
+
+Every agent has one signature, ``agent(sandbox, task, log_dir, timeout) -> AgentOutcome``, and
+one registry, ``AGENTS``: name -> a factory that builds the agent from the job's harness and
+engine configs (``make_agent``). Model-free agents act on the sandbox directly: ``oracle`` and
+``noop``.
 
 The oracle uploads the task's reference solution and runs it (Harbor: ``solution/`` to
 ``/solution``, ``bash /solution/solve.sh``); it proves a task is solvable and its verifier
@@ -20,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tmax.errors import TaskError
+from tmax.errors import ConfigError, TaskError
 from tmax.sandbox.base import Sandbox
 from tmax.tasks import Task
 
@@ -32,6 +37,9 @@ class AgentOutcome:
     metadata: dict = field(default_factory=dict)
     n_input_tokens: int | None = None
     n_output_tokens: int | None = None
+    record: object | None = None
+    """The episode's token record (``tmax.engines.chat.TokenRecord``) when the policy keeps one:
+    RL takes it from here, in memory; ``agent/trajectory.json`` is the record on disk."""
 
 
 def oracle(sandbox: Sandbox, task: Task, log_dir: Path, timeout: float) -> AgentOutcome:
@@ -129,11 +137,51 @@ def model_agent(new_policy: Callable[[], object], config=None) -> Callable:
         return AgentOutcome(timed_out="agent timeout" in episode.exit_reason,
                             metadata={"exit_reason": episode.exit_reason, "n_tool_calls": episode.n_tool_calls,
                                       "n_format_errors": episode.n_format_errors, "n_turns": len(episode.turns)},
-                            n_input_tokens=usage.get("prompt_tokens"), n_output_tokens=usage.get("completion_tokens"))
+                            n_input_tokens=usage.get("prompt_tokens"), n_output_tokens=usage.get("completion_tokens"),
+                            record=getattr(policy, "record", None))
 
     return agent
 
 
 Agent = Callable[[Sandbox, Task, Path, float], AgentOutcome]
-AGENTS: dict[str, Agent] = {"oracle": oracle, "noop": noop, "scripted": scripted,
-                         "stepwise": stepwise_agent()}
+
+
+@dataclass(frozen=True)
+class AgentKind:
+    """A registry entry: ``make(harness, engine) -> agent``; ``uses_model`` says whether the
+    agent needs an engine (and so a model name in the job's identity)."""
+    make: Callable[..., Agent]
+    uses_model: bool = False
+
+
+def _model_kind(engine_name: str) -> AgentKind:
+    def make(harness, engine) -> Agent:
+        from tmax.engines import EngineConfig, policy_factory
+
+        engine = (engine or EngineConfig()).model_copy(update={"name": engine_name})
+        agent = model_agent(policy_factory(engine), harness)
+        agent.__name__ = engine_name
+        return agent
+
+    return AgentKind(make, uses_model=True)
+
+
+AGENTS: dict[str, AgentKind] = {
+    "oracle": AgentKind(lambda harness, engine: oracle),
+    "noop": AgentKind(lambda harness, engine: noop),
+    "scripted": AgentKind(lambda harness, engine: scripted),
+    # it runs the harness: SFT data must be rendered with the prompts the model will later see
+    "stepwise": AgentKind(lambda harness, engine: stepwise_agent(harness)),
+    **{name: _model_kind(name) for name in ("openai", "hf", "vllm")},
+}
+
+
+def agent_kind(name: str) -> AgentKind:
+    if name not in AGENTS:
+        raise ConfigError(f"unknown agent {name!r}", where="--agent", fix=f"choose one of: {', '.join(AGENTS)}")
+    return AGENTS[name]
+
+
+def make_agent(name: str, harness=None, engine=None) -> Agent:
+    """The agent registered as ``name``, built with the job's harness and engine configs."""
+    return agent_kind(name).make(harness, engine)
