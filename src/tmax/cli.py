@@ -18,12 +18,14 @@ tasks_app = typer.Typer(no_args_is_help=True, help="Inspect and validate task di
 images_app = typer.Typer(no_args_is_help=True, help="Offline base images.")
 sandbox_app = typer.Typer(no_args_is_help=True, help="Sandbox housekeeping.")
 models_app = typer.Typer(no_args_is_help=True, help="Local models.")
+cache_app = typer.Typer(no_args_is_help=True, help="tmax's cache: unpacked images, verifier layer, disk images.")
 data_app = typer.Typer(no_args_is_help=True, help="Dataset statistics, difficulty, contamination, import/export.")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(images_app, name="images")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(models_app, name="models")
 app.add_typer(data_app, name="data")
+app.add_typer(cache_app, name="cache")
 console = Console()
 
 
@@ -428,10 +430,48 @@ def images_aliases() -> None:
 
 @sandbox_app.command("prune")
 def sandbox_prune(engine: str = typer.Option("podman", help="podman | docker")) -> None:
-    """Remove sandboxes left behind by killed tmax processes."""
-    from tmax.sandbox.container import prune
+    """Remove sandboxes whose tmax process is gone (containers, bwrap dirs and cgroups); those of
+    running tmax processes stay."""
+    import shutil as _shutil
 
-    console.print(f"removed {prune(engine)} container(s)")
+    from tmax.sandbox import bwrap, container
+
+    containers = container.prune(engine) if _shutil.which(engine) else 0
+    console.print(f"removed {containers} container(s) and {bwrap.prune()} bwrap sandbox(es)")
+
+
+@cache_app.command("sizes")
+def cache_sizes() -> None:
+    """Disk used by each kind of cached thing (hard links shared with the base counted once)."""
+    from tmax.sandbox import cache
+
+    table = Table("kind", "size")
+    found = cache.sizes()
+    for kind, size in found.items():
+        table.add_row(kind, f"{size / 2**20:,.0f} MB")
+    table.add_row("[bold]total[/]", f"{sum(found.values()) / 2**20:,.0f} MB")
+    console.print(table)
+
+
+@cache_app.command("prune")
+def cache_prune(
+    older_than: float = typer.Option(None, "--older-than", help="Remove task rootfs dirs unused for this many days."),
+    max_size: float = typer.Option(None, "--max-size", help="Then remove the least recently used until task "
+                                                            "rootfs dirs take at most this many GB."),
+    all_: bool = typer.Option(False, "--all", help="Remove every task rootfs dir not in use."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would go."),
+) -> None:
+    """Remove unpacked task images (bwrap/apptainer rootfs dirs) by age or size; never the base,
+    never one a running sandbox uses."""
+    from tmax.errors import ConfigError
+    from tmax.sandbox import cache
+
+    if older_than is None and max_size is None and not all_:
+        raise ConfigError("say what to prune", where="tmax cache prune", fix="pass --older-than DAYS, --max-size GB or --all")
+    removed = cache.prune(older_than_days=0 if all_ else older_than,
+                          max_bytes=None if max_size is None else int(max_size * 2**30), dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    console.print(f"{verb} {len(removed)} task rootfs dir(s), {sum(e.size for e in removed) / 2**20:,.0f} MB")
 
 
 def main() -> None:

@@ -90,3 +90,21 @@ def test_cli_keeps_the_config_files_agent_unless_the_option_is_given(rootfs, tmp
                                       "--agent", "oracle"])
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "b" / "log-grep__r0" / "result.json").read_text())["config"]["agent"] == "oracle"
+
+
+def test_different_tasks_with_one_name_get_their_own_trial_dirs(rootfs, tmp_path):
+    """Two task dirs called `same` (one solvable by its oracle, one not): neither overwrites
+    the other's trial, and a resume finds both."""
+    from tests.tasks.test_task import make_task
+
+    good = make_task(tmp_path / "a" / "same", test="[ -f /tmp/ok ] && echo 1 > /logs/verifier/reward.txt || "
+                     "echo 0 > /logs/verifier/reward.txt\n", solve="touch /tmp/ok\n")
+    bad = make_task(tmp_path / "b" / "same", test="echo 0 > /logs/verifier/reward.txt\n")
+    cfg = EvalConfig(tasks=[str(good), str(bad)], agent="oracle", sandbox="bwrap", jobs_dir=str(tmp_path / "jobs"),
+                     job_name="j")
+    job_dir = run_eval(cfg)
+    rewards = sorted(json.loads(p.read_text())["reward"] for p in job_dir.glob("*/result.json"))
+    assert rewards == [0.0, 1.0]
+    done = []
+    run_eval(cfg, on_trial=lambda summary, n, total: done.append(summary))
+    assert done == []  # both found on resume

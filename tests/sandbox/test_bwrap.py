@@ -90,7 +90,9 @@ def test_extra_shells_share_the_sandbox(box):
     box.exec("cd /tmp && echo shared > /tmp/note && sleep 300 &")
     other = box.open_shell(env={"ROLE": "verifier"})
     try:
-        out = other.run("pwd; echo $ROLE; cat /tmp/note; pgrep -xc sleep").output.split()
+        # the background job may not have exec'd sleep yet: wait for it (a flake under load)
+        out = other.run("pwd; echo $ROLE; cat /tmp/note; for _ in $(seq 50); do pgrep -x sleep >/dev/null && break; "
+                        "sleep 0.1; done; pgrep -xc sleep").output.split()
         assert out[:3] == ["/app", "verifier", "shared"] and int(out[3]) >= 1
         namespaces = "readlink /proc/self/ns/{mnt,pid,net,ipc,uts,user,cgroup}"
         assert other.run(namespaces).output == box.exec(namespaces).output

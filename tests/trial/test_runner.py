@@ -1,4 +1,5 @@
-"""Trials end to end on podman: rewards, infra errors kept apart from failures, trial dirs."""
+"""Trials end to end on podman: rewards, infra errors kept apart from failures the agent can
+cause (scored 0 with the reason), trial dirs."""
 
 from __future__ import annotations
 
@@ -36,17 +37,26 @@ def test_oracle_scores_one_noop_scores_zero_with_harbor_trial_dir(tmp_path, podm
     assert noop.reward == 0.0 and noop.error is None
 
 
-def test_missing_reward_file_is_an_error_not_zero(tmp_path, podman_image):
+def test_missing_reward_file_scores_zero_with_the_reason(tmp_path, podman_image):
+    """After an agent ran, a verifier that writes no reward is a failure the agent can cause:
+    never cheaper than a 0, and the reason is kept."""
     summary, result = trial(tmp_path, "silent", test="echo tests ran\n")
-    assert summary.reward is None and "VerifierError" in summary.error
-    assert result["exception_info"]["exception_type"] == "VerifierError"
-    assert "no /logs/verifier/reward.txt" in result["exception_info"]["exception_message"]
+    assert summary.reward == 0.0 and summary.error is None and result["exception_info"] is None
+    assert result["agent_failure"]["type"] == "VerifierError" and result["agent_failure"]["phase"] == "verifier"
+    assert "no /logs/verifier/reward.txt" in result["agent_failure"]["message"]
+    assert result["verifier_result"]["source"] == "agent-caused failure"
 
 
-def test_verifier_timeout_is_an_error(tmp_path, podman_image):
+def test_verifier_timeout_scores_zero_with_the_reason(tmp_path, podman_image):
     summary, result = trial(tmp_path, "slow", toml='version = "1.0"\n[verifier]\ntimeout_sec = 1\n',
                             test="sleep 30; echo 1 > /logs/verifier/reward.txt\n")
-    assert summary.reward is None and "timed out" in result["exception_info"]["exception_message"]
+    assert summary.reward == 0.0 and "timed out" in result["agent_failure"]["message"]
+
+
+def test_out_of_range_reward_is_clamped_with_a_warning(tmp_path, podman_image):
+    summary, result = trial(tmp_path, "seven", test="echo 7 > /logs/verifier/reward.txt\n")
+    assert summary.reward == 1.0
+    assert any("outside [0, 1]" in w for w in result["verifier_result"]["warnings"])
 
 
 def test_build_failure_is_an_error_with_the_log(tmp_path, podman_image):
@@ -89,3 +99,33 @@ def test_scripted_agent_solves_every_example_through_the_harness(tmp_path, podma
         assert summary.error is None and summary.reward == 1.0, (path.name, summary.error)
         trajectory = json.loads((summary.trial_dir / "agent" / "trajectory.json").read_text())
         assert trajectory["exit_reason"] == "submitted" and trajectory["n_tool_calls"] == 1
+
+
+def _tb1_task(root, parser: str | None = None):
+    """A Terminal-Bench 1 task as written outside tmax: its tests pip-install pytest (offline,
+    that must be served by the verifier layer) and are scored by the pytest parser."""
+    (root / "tests").mkdir(parents=True)
+    (root / "task.yaml").write_text("instruction: Write ok into /app/out.txt\n"
+                                    + (f"parser_name: {parser}\n" if parser else ""))
+    (root / "Dockerfile").write_text("FROM python:3.11-slim\nWORKDIR /app\n")
+    (root / "run-tests.sh").write_text("#!/bin/bash\npip install pytest==8.4.1 || true\n"
+                                       "python3 -m pytest $TEST_DIR/test_outputs.py -rA\n")
+    (root / "tests" / "test_outputs.py").write_text(
+        "from pathlib import Path\n\n\ndef test_exists():\n    assert Path('/app/out.txt').exists()\n\n\n"
+        "def test_content():\n    assert Path('/app/out.txt').read_text().strip() == 'ok'\n")
+    (root / "solution.sh").write_text("echo ok > /app/out.txt\n")
+    return load_task(root)
+
+
+@pytest.mark.parametrize("backend", ["podman", "bwrap"])
+def test_third_party_tb1_task_installs_pytest_offline_and_is_scored_by_its_parser(request, tmp_path, podman_image,
+                                                                                backend):
+    if backend == "bwrap":
+        request.getfixturevalue("rootfs")
+    task = _tb1_task(tmp_path / "tb1")
+    oracle = run_trial(task, tmp_path / "job", agent="oracle", backend=backend)
+    result = json.loads((oracle.trial_dir / "result.json").read_text())
+    assert oracle.reward == 1.0 and result["verifier_result"]["source"] == "pytest summary", oracle.error
+    assert "served from the verifier layer" in (oracle.trial_dir / "verifier" / "test-stdout.txt").read_text()
+    half = run_trial(task, tmp_path / "job", agent="noop", backend=backend)
+    assert half.reward == 0.0 and half.error is None

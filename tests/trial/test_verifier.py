@@ -41,3 +41,29 @@ def test_the_verifier_layer_is_uploaded_only_for_tests_that_use_its_tools():
 
     assert needs_layer(load_task(EXAMPLES / "harbor-uvx-pytest"))
     assert not needs_layer(load_task(EXAMPLES / "log-grep"))
+
+
+def test_out_of_range_rewards_leave_a_warning():
+    warnings: list[str] = []
+    assert parse_reward_txt("7", warnings=warnings) == 1.0
+    assert parse_reward_json('{"reward": -1}', warnings=warnings)[0] == 0.0
+    assert len(warnings) == 2 and "7 is outside [0, 1]" in warnings[0]
+    quiet: list[str] = []
+    parse_reward_txt("0.5", warnings=quiet)
+    assert quiet == []
+
+
+def test_large_reward_json_is_read_whole():
+    big = '{"reward": 0.5, "detail": "' + "x" * (5 << 20) + '"}'
+    assert parse_reward_json(big)[0] == 0.5
+
+
+def test_pytest_parser_reads_the_summary_line():
+    from tmax.trial.verifier import parse_pytest
+
+    assert parse_pytest("....\n============ 4 passed in 0.12s ============\n") == 1.0
+    assert parse_pytest("..F\n=== 1 failed, 2 passed, 1 warning in 1.00s ===\n") == 0.0
+    assert parse_pytest("3 passed in 0.01s\n") == 1.0  # -q
+    assert parse_pytest("E\n=== 1 error in 0.2s ===\n") == 0.0
+    assert parse_pytest("no tests ran\n=== no tests ran in 0.01s ===\n") is None
+    assert parse_pytest("ModuleNotFoundError: No module named pytest\n") is None

@@ -165,11 +165,18 @@ def _write_row(row: dict, out_dir: Path, where: str) -> Path:
     _safe_rel(name, where)
     if "/" in name:
         raise ConfigError(f"task name {name!r} holds a '/'", where=where, fix="task names are single dir names")
+    files = row.get("files") or []
+    if not isinstance(files, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("path"), str) and isinstance(e.get("content"), (bytes, type(None)))
+            for e in files):
+        raise ConfigError(f"task {name!r}: column `files` is not a list of {{path: string, content: binary, "
+                          f"executable: bool}}", where=where,
+                          fix="write the file with `tmax data export`, or give `files` that type")
     dest = out_dir / name
     tmp = dest.with_name(name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    for entry in row.get("files") or []:
+    for entry in files:
         target = tmp / _safe_rel(entry["path"], where)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(entry["content"] or b"")

@@ -12,7 +12,9 @@ engine, whose requests are batched or sent concurrently.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime
@@ -41,8 +43,17 @@ class EvalConfig(BaseModel):
     harness: HarnessConfig = Field(default_factory=HarnessConfig)
 
 
-def trial_name(task: Task, run: int) -> str:
-    return f"{task.name}__r{run}"
+def trial_names(tasks: list[Task]) -> dict[Path, str]:
+    """Each task's trial-name stem: its name, or -- when two different tasks of the job share a
+    name -- the name and a short hash of its path, so neither overwrites the other's trials
+    (and a resumed job finds them again)."""
+    counts = Counter(t.name for t in tasks)
+    return {t.path: t.name if counts[t.name] == 1 else
+            f"{t.name}-{hashlib.sha256(str(t.path.resolve()).encode()).hexdigest()[:8]}" for t in tasks}
+
+
+def trial_name(stem: str, run: int) -> str:
+    return f"{stem}__r{run}"
 
 
 def _finished(trial_dir: Path, retry_errors: bool) -> bool:
@@ -104,11 +115,14 @@ def run_eval(cfg: EvalConfig, *, on_trial: Callable | None = None) -> Path:
         raise ConfigError("no tasks to run", where="TASKS", fix="pass task dirs, folders of them, globs or a dataset file")
     agent, model_info = make_agent(cfg)
     job_dir, job = _open_job(cfg, tasks)
-    todo = [(t, r) for r in range(cfg.runs) for t in tasks if not _finished(job_dir / trial_name(t, r), cfg.retry_errors)]
+    stems = trial_names(tasks)
+    todo = [(t, r) for r in range(cfg.runs) for t in tasks
+            if not _finished(job_dir / trial_name(stems[t.path], r), cfg.retry_errors)]
     job.update(n_trials=len(tasks) * cfg.runs, n_skipped=len(tasks) * cfg.runs - len(todo))
     write_json_atomic(job_dir / "job.json", job)
     with ThreadPoolExecutor(cfg.concurrency) as pool:
-        futures = [pool.submit(run_trial, t, job_dir, agent=agent, backend=cfg.sandbox, trial_name=trial_name(t, r),
+        futures = [pool.submit(run_trial, t, job_dir, agent=agent, backend=cfg.sandbox,
+                               trial_name=trial_name(stems[t.path], r),
                                agent_name=cfg.agent, model_info=model_info, run=r) for t, r in todo]
         for n, future in enumerate(as_completed(futures), 1):
             summary = future.result()

@@ -102,7 +102,7 @@ def load_job(path: Path) -> Job:
     agents = meta.get("agents") or [{}]  # several Harbor agents: each trial's config names its model
     model = meta.get("model") or (_harbor_model(agents[0].get("model_name")) if len(agents) == 1 else None)
     dirs = sorted(d for d in path.iterdir() if d.is_dir() and ((d / "result.json").exists() or "__" in d.name))
-    trials = [_read_trial(d, model, meta.get("agent"), path.name) for d in dirs]
+    trials = [_read_trial_or_error(d, model, meta.get("agent"), path.name) for d in dirs]
     if any(t.attempt is None for t in trials):  # no run index (Harbor): number by start time
         by_task = defaultdict(list)
         for t in trials:
@@ -111,6 +111,17 @@ def load_job(path: Path) -> Job:
             for i, t in enumerate(sorted(group, key=lambda t: (t.started_at, t.name))):
                 t.attempt = i
     return Job(path, layout, trials)
+
+
+def _read_trial_or_error(trial_dir: Path, job_model: str | None, job_agent: str | None, job_name: str) -> Trial:
+    """A trial, or -- when its result.json has fields of the wrong type -- an errored trial that
+    names the file: one malformed trial must not stop a report."""
+    try:
+        return _read_trial(trial_dir, job_model, job_agent, job_name)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        task = trial_dir.name.rpartition("__")[0] or trial_dir.name
+        return Trial(task, trial_dir.name, None, None, f"malformed {trial_dir / 'result.json'}: {exc}",
+                     str(job_model or job_agent or job_name))
 
 
 def _read_trial(trial_dir: Path, job_model: str | None, job_agent: str | None, job_name: str) -> Trial:
@@ -128,7 +139,7 @@ def _read_trial(trial_dir: Path, job_model: str | None, job_agent: str | None, j
     if isinstance(_dig(result, "config", "run"), int):
         run = result["config"]["run"]
     usage = result.get("agent_result") or {}
-    trial = Trial(result.get("task_name") or task, trial_dir.name, run, _reward(result), _error(result), str(model),
+    trial = Trial(str(result.get("task_name") or task), trial_dir.name, run, _reward(result), _error(result), str(model),
                   agent, usage.get("n_input_tokens"), usage.get("n_output_tokens"),
                   _dig(usage, "metadata", "n_tool_calls"),
                   _dig(result, "task_metadata", "domain") or _dig(result, "task_metadata", "category"),

@@ -69,7 +69,6 @@ import secrets
 import shlex
 import shutil
 import signal
-import stat
 import subprocess
 import tarfile
 import tempfile
@@ -77,8 +76,9 @@ import time
 from pathlib import Path
 
 from tmax.errors import SandboxError
-from tmax.sandbox.base import SandboxSpec, ShellSandbox
-from tmax.sandbox.bwrap import PATH, BwrapSandbox, _norm, _under, seed_writable_dirs
+from tmax.sandbox import cache
+from tmax.sandbox.base import SandboxSpec, ShellSandbox, cache_dir
+from tmax.sandbox.rootfs import PATH, RootfsFiles, norm, seed_writable_dirs
 from tmax.sandbox.procs import kill_namespace, pid_namespace
 from tmax.sandbox.shell import Shell
 
@@ -148,9 +148,8 @@ class ApptainerSandbox(ShellSandbox):
     name = "apptainer"
 
     # The file layout is bwrap's (a rootfs plus bound per-sandbox directories), and so is the
-    # host-side path logic: resolve symlinks as the sandbox sees them, never into host files.
-    _host = BwrapSandbox._host
-    _resolve = BwrapSandbox._resolve
+    # host-side path logic (tmax.sandbox.rootfs): resolve symlinks as the sandbox sees them,
+    # never into host files, and copy without following links.
 
     def __init__(self, rootfs: Path | None, spec: SandboxSpec | None = None, *, workdir: str = "/app",
                  label: str = "sandbox"):
@@ -165,8 +164,9 @@ class ApptainerSandbox(ShellSandbox):
             raise SandboxError(f"no unpacked root filesystem at {rootfs}", where=WHERE,
                                fix="prepare the task with prepare_environment(task, 'apptainer'), which "
                                    "unpacks its image, or run `tmax images bootstrap` for the base rootfs")
-        self.root, self.workdir = Path(os.path.realpath(rootfs)), _norm(workdir)
-        self._void = ("/proc", "/dev", "/sys")  # never read from the host (for _host)
+        self.root, self.workdir = Path(os.path.realpath(rootfs)), norm(workdir)
+        self._hold = cache.hold(self.root) if self.root.parent == cache_dir() / "rootfs" else None
+        self._void = ("/proc", "/dev", "/sys")  # never read from the host
         self._slug = re.sub(r"[^a-z0-9-]+", "-", label.lower()).strip("-")[:30] or "sandbox"
         self._dir = Path(tempfile.mkdtemp(prefix=f"tmax-apptainer-{self._slug}-"))
         self.instance = ""
@@ -186,8 +186,9 @@ class ApptainerSandbox(ShellSandbox):
         a mount point that cannot be made in the rootfs cache is made by the overlay."""
         mounts, _ = seed_writable_dirs(self.root, self.workdir, self._dir / "rw")
         self.mounts = mounts
+        self.files = RootfsFiles(self.root, mounts, self._void, self._dir / "void")
         if self.workdir != "/" and self.workdir not in mounts:  # inside /root, /tmp, ...
-            self._host(self._resolve(self.workdir)).mkdir(parents=True, exist_ok=True)
+            self.files.mkdir(self.workdir)
         return mounts
 
     def _check_binds(self) -> None:
@@ -329,38 +330,32 @@ class ApptainerSandbox(ShellSandbox):
         script_env = {"PATH": PATH, "KEEP": " ".join(map(str, sorted(keep)))}
         self._cli(self._join("bash", "-c", _KILL_INSIDE, env=script_env), timeout=30)
 
-    # -- files ------------------------------------------------------------------------------
-    def _bound(self, path: str) -> bool:
-        return any(_under(path, m) for m in self.mounts)
+    def end_processes(self) -> None:
+        """End every process of the instance but its init and wait; the files stay."""
+        self._close_shells()
+        self._interrupt(None)
 
+    # -- files ------------------------------------------------------------------------------
     def upload(self, src: Path, dest: str) -> None:
-        src, dest = Path(src), _norm(dest)
+        src, dest = Path(src), norm(dest)
         if not src.exists():
             raise SandboxError(f"nothing to upload at {src}", where="upload", fix="check the path")
         if not src.is_dir():
             return self._put(src, dest)
         for here, dirs, files in os.walk(src):
             target = os.path.normpath(os.path.join(dest, os.path.relpath(here, src)))
-            real = self._resolve(target)
-            if not self._bound(real):  # outside the bound dirs: the rest of this tree through tar
+            if not self.files.bound(self.files.resolve(target)):  # outside the bound dirs: tar the rest
                 self._stream_in(Path(here), target)
                 dirs.clear()
                 continue
-            self._host(real).mkdir(parents=True, exist_ok=True)
+            self.files.mkdir(target)
             for name in files + [d for d in dirs if os.path.islink(os.path.join(here, d))]:
                 self._put(Path(here, name), os.path.join(target, name))
 
     def _put(self, src: Path, dest: str) -> None:
-        real = self._resolve(dest)
-        if not self._bound(real):
+        if not self.files.bound(self.files.resolve(dest)):
             return self._stream_in(src, dest)
-        host = self._host(real)
-        host.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_symlink():
-            host.unlink(missing_ok=True)
-            host.symlink_to(os.readlink(src))
-        else:
-            shutil.copy2(src, host)
+        self.files.put(src, dest)
 
     def _stream_in(self, src: Path, dest: str) -> None:
         """Copy ``src`` (a directory's contents, or one file to path ``dest``) through tar inside
@@ -394,17 +389,20 @@ class ApptainerSandbox(ShellSandbox):
                                where="apptainer upload", fix="write under one of: " + ", ".join(sorted(self.mounts)))
 
     def download(self, src: str, dest: Path) -> None:
-        real, dest = self._resolve(_norm(src)), Path(dest)
-        if not self._bound(real):
-            return self._stream_out(src, dest)
-        host = self._host(real)
-        if not host.is_dir() and not host.is_file():  # absent, or a fifo/device that would block
-            raise SandboxError(f"{src} does not exist in the sandbox (or is not a file)", where="download")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if host.is_file():
-            return shutil.copy2(host, dest)
-        regular = lambda s, d: shutil.copy2(s, d) if stat.S_ISREG(os.lstat(s).st_mode) else None  # noqa: E731
-        shutil.copytree(host, dest, symlinks=True, copy_function=regular, dirs_exist_ok=True)
+        if not self.files.bound(self.files.resolve(norm(src))):
+            return self._stream_out(src, Path(dest))
+        self.files.download(src, dest)
+
+    def open_file(self, src: str):
+        if not self.files.bound(self.files.resolve(norm(src))):
+            with tempfile.TemporaryDirectory(prefix="tmax-read-") as tmp:
+                try:
+                    self._stream_out(src, Path(tmp) / "file")
+                except SandboxError:
+                    return None
+                path = Path(tmp) / "file"
+                return open(path, "rb") if path.is_file() else None  # unlinked on exit; the fd stays
+        return self.files.open_file(src)
 
     def _stream_out(self, src: str, dest: Path) -> None:
         """Copy ``src`` out through tar run inside the sandbox (links leaving it are skipped)."""
@@ -412,7 +410,7 @@ class ApptainerSandbox(ShellSandbox):
         unpack = Path(tempfile.mkdtemp(prefix=".tmax-download-", dir=dest.parent))
         try:
             with open(self._dir / "download.log", "wb") as err:
-                proc = subprocess.Popen(self._join("bash", "-c", _TAR_OUT, "download", _norm(src)),
+                proc = subprocess.Popen(self._join("bash", "-c", _TAR_OUT, "download", norm(src)),
                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
                                         env=_cli_env(), cwd=self._dir)
                 try:
@@ -451,3 +449,6 @@ class ApptainerSandbox(ShellSandbox):
                         break
                     time.sleep(0.02)
         shutil.rmtree(self._dir, ignore_errors=True)
+        if getattr(self, "_hold", None) is not None:  # ``tmax cache prune`` may remove the rootfs now
+            os.close(self._hold)
+            self._hold = None

@@ -28,6 +28,9 @@ class SandboxSpec(BaseModel):
     cpus: float = Field(1.0, gt=0, description="CPU cores (a CFS quota, not pinning).")
     memory_mb: int = Field(2048, gt=0, description="Memory limit; the sandbox is OOM-killed above it.")
     pids: int = Field(1024, gt=0, description="Most processes/threads alive at once (stops fork bombs).")
+    storage_mb: int | None = Field(10240, gt=0, description="Disk the sandbox may fill, in MB (None: no limit). "
+                                   "bwrap/apptainer as root: a loop-mounted filesystem of that size; podman and "
+                                   "unprivileged bwrap: no file may grow past it (RLIMIT_FSIZE).")
     network: bool = Field(False, description="Give the sandbox a network. Off: loopback only.")
     command_timeout_sec: float = Field(600.0, gt=0, description="Default per-command limit of `exec`.")
     output_cap_bytes: int = Field(2_000_000, gt=0, description="Head + tail of a command's output kept.")
@@ -56,6 +59,16 @@ class Sandbox(Protocol):
 
     def download(self, src: str, dest: Path) -> None:
         """Copy ``src`` from the sandbox to host path ``dest``."""
+
+    def open_file(self, src: str):
+        """Regular file ``src`` of the sandbox opened for binary reading, or None when it is absent
+        or not a regular file. No link is followed on the host."""
+
+    def end_processes(self) -> None:
+        """End every process started in the sandbox (shells, their children, daemons) and wait
+        until none is left; files stay. Called between the agent and the verifier, so nothing
+        the agent started can touch verification. Raises SandboxError if the sandbox cannot be
+        made usable again."""
 
     def close(self) -> None:
         """Stop the sandbox and free everything it held; safe to call twice."""

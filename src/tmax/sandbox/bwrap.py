@@ -16,8 +16,11 @@ services included), privileges (uid 0 with no capabilities: cannot mount or remo
 where cgroups are writable (root) process count, memory without swap and a CPU quota;
 ``limits`` says what is enforced.
 
-Does not isolate: the kernel, disk usage (no quota; a command can fill the host's temp dir),
-and without cgroups (non-root) memory and CPU. When tmax runs as root the sandbox's uid 0 is
+Disk: as root the writable dirs live on a loop-mounted ext4 filesystem of ``storage_mb``
+(``tmax.sandbox.disk``): writes past it fail inside, the host loses at most that much.
+Without root, only each file's size is capped (RLIMIT_FSIZE).
+
+Does not isolate: the kernel, and without cgroups (non-root) memory and CPU. When tmax runs as root the sandbox's uid 0 is
 the host's uid 0 to the kernel: no capability, and nothing of the host is mounted, but
 interfaces that check the uid itself would trust it, so ``/proc/sys`` is mounted read-only
 (a writable ``core_pattern`` is a host root shell); root's kernel keyring and, with a
@@ -39,20 +42,19 @@ import secrets
 import select
 import shutil
 import signal
-import stat
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from tmax.errors import SandboxError
-from tmax.sandbox.base import SandboxSpec, ShellSandbox
-from tmax.sandbox.procs import children_of, kill_namespace, namespace, pid_namespace
+from tmax.sandbox import cache, disk
+from tmax.sandbox.base import SandboxSpec, ShellSandbox, cache_dir
+from tmax.sandbox.procs import (children_of, kill_namespace, namespace, owner_alive, owner_token,
+                               pid_namespace, processes_in)
+from tmax.sandbox.rootfs import PATH, RootfsFiles, norm, seed_writable_dirs, under
 from tmax.sandbox.shell import Shell
 
-PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-# /opt/tmax-verifier receives the offline verifier layer (tmax.trial.layer).
-WRITABLE = ("/tmp", "/var/tmp", "/root", "/logs", "/tests", "/solution", "/opt/tmax-verifier")
 HOST_MASKS = ("/root", "/home", "/tmp", "/run", "/var", "/mnt", "/media", "/srv", "/opt", "/work")
 # ns pid 1. `ready` tells the host that bwrap finished the mounts. It then blocks reading a pipe
 # the host holds (no child of its own for interrupts to kill; bash still reaps orphans) and
@@ -63,43 +65,6 @@ _PERIOD_US = 100_000
 
 
 _NS_FLAGS = {"user": "-U", "mnt": "-m", "uts": "-u", "ipc": "-i", "net": "-n", "pid": "-p", "cgroup": "-C"}
-
-
-def _norm(path: str) -> str:
-    return os.path.normpath("/" + path.lstrip("/"))  # normpath keeps a leading "//"
-
-
-def _under(path: str, prefix: str) -> bool:
-    return path == prefix or path.startswith(prefix.rstrip("/") + "/")
-
-
-def seed_writable_dirs(root: Path, workdir: str, rw: Path, *, copy=lambda path: True,
-                       make_mount_points: bool = True) -> tuple[dict[str, Path], bool]:
-    """Per-sandbox host dirs under ``rw`` for ``WRITABLE`` and the workdir (unless inside one of
-    them), seeded with a copy of the rootfs's content where ``copy(path)``; missing mount points
-    are made in the rootfs cache when ``make_mount_points``. Returns ``{path: host dir}`` and
-    whether every missing mount point could be made."""
-    paths = [*WRITABLE]
-    if workdir != "/" and not any(_under(workdir, p) for p in paths):
-        paths.append(workdir)
-    mounts: dict[str, Path] = {}
-    made = True
-    for path in sorted(paths, key=lambda p: p.count("/")):
-        host = rw / path.strip("/").replace("/", "%")
-        seed = root / path[1:]
-        plain = os.path.realpath(seed) == str(seed)  # never follow a rootfs symlink out to the host's files
-        host.mkdir(parents=True)
-        if plain and copy(path) and seed.is_dir() and next(os.scandir(seed), None) is not None:
-            subprocess.run(["cp", "-a", f"{seed}/.", f"{host}/"], check=True, capture_output=True)
-        if path in ("/tmp", "/var/tmp"):
-            host.chmod(0o1777)
-        if make_mount_points and plain and not seed.exists():
-            try:  # the rootfs is tmax's own cache
-                seed.mkdir(parents=True, exist_ok=True)
-            except OSError:
-                made = False
-        mounts[path] = host
-    return mounts, made
 
 
 @functools.cache
@@ -116,8 +81,9 @@ def _disable_userns() -> tuple[str, ...]:
 class _Cgroup:
     """A per-sandbox cgroup ``tmax/<name>``: v2, or v1 controllers nested under our own groups."""
 
-    def __init__(self, name: str, spec: SandboxSpec):
+    def __init__(self, name: str, spec: SandboxSpec, record: Path | None = None):
         self.dirs: list[Path] = []
+        self.record = record
         self.limits: dict = {"cgroup": None, "pids": None, "memory_mb": None, "swap": None, "cpus": None}
         quota = max(1000, int(spec.cpus * _PERIOD_US))
         try:
@@ -151,6 +117,9 @@ class _Cgroup:
         group = base / "tmax" / name
         group.mkdir(parents=True)
         self.dirs.append(group)
+        if self.record:  # `tmax sandbox prune` finds a killed job's cgroups here
+            with open(self.record, "a") as fh:
+                fh.write(f"{group}\n")
         for file, value in settings.items():
             if (group / file).exists():  # swap files are absent when swap accounting is off
                 (group / file).write_text(str(value))
@@ -185,27 +154,31 @@ class BwrapSandbox(ShellSandbox):
     def __init__(self, rootfs: Path, spec: SandboxSpec | None = None, *, workdir: str = "/app",
                  label: str = "sandbox", host_root: bool = False):
         super().__init__(spec or SandboxSpec())
-        self._closed, self._init, self._cgroup, self._init_pid = True, None, None, None
+        self._closed, self._init, self._cgroup, self._init_pid, self._disk = True, None, None, None, None
         for tool in ("bwrap", "nsenter", "bash"):
             if not shutil.which(tool):
                 raise SandboxError(f"{tool} is not installed", where="sandbox backend `bwrap`",
                                    fix="apt-get install -y bubblewrap util-linux, or choose --sandbox podman")
         self.root = Path("/") if host_root else Path(os.path.realpath(rootfs))
-        self.host_root, self.workdir = host_root, _norm(workdir)
+        self.host_root, self.workdir = host_root, norm(workdir)
         self._single_root = not host_root
         found = [p for p in ("/usr/bin/setpriv", "/bin/setpriv") if os.path.lexists(self.root / p[1:])]
         if not found:
             raise SandboxError(f"no setpriv in {self.root} (needed to drop capabilities)", where="bwrap rootfs",
                                fix="build the rootfs from Debian/Ubuntu (util-linux), or use --sandbox podman")
         self._setpriv = found[0]
+        self._hold = cache.hold(self.root) if self.root.parent == cache_dir() / "rootfs" else None
         self._void = ("/proc", "/dev", "/sys") + (HOST_MASKS if host_root else ())
-        slug = re.sub(r"[^a-z0-9-]+", "-", label.lower())[:40]
+        slug = self._slug = re.sub(r"[^a-z0-9-]+", "-", label.lower())[:40]
         self._dir = Path(tempfile.mkdtemp(prefix=f"tmax-bwrap-{slug}-"))
+        (self._dir / "owner").write_text(owner_token())  # for `tmax sandbox prune`
         self._closed = False
         try:
+            storage = self._disk_quota()
             self.mounts = self._writable_dirs()
-            self._cgroup = _Cgroup(f"{slug}-{secrets.token_hex(5)}", self.spec)
-            self.limits = {**self._cgroup.limits, "nofile": self.spec.nofile, "nproc": self.spec.nproc}
+            self._cgroup = _Cgroup(f"{slug}-{secrets.token_hex(5)}", self.spec, self._dir / "cgroups")
+            self.limits = {**self._cgroup.limits, "nofile": self.spec.nofile, "nproc": self.spec.nproc,
+                           "storage": storage}
             self._start_init()
             self._main = self.open_shell()
         except BaseException:
@@ -213,18 +186,30 @@ class BwrapSandbox(ShellSandbox):
             raise
 
     # -- start ------------------------------------------------------------------------------
+    def _disk_quota(self) -> str:
+        """The writable dirs on a filesystem of ``storage_mb`` (tmax.sandbox.disk) where one can
+        be mounted; else files capped at that size (RLIMIT_FSIZE). Says which."""
+        if not self.spec.storage_mb:
+            return "not limited"
+        why = disk.unavailable()
+        if why is None:
+            self._disk = disk.DiskQuota(self._dir / "rw", self.spec.storage_mb)
+            return f"{self.spec.storage_mb} MB filesystem"
+        return f"files up to {self.spec.storage_mb} MB each; no total ({why})"
+
     def _writable_dirs(self) -> dict[str, Path]:
         """Per-sandbox host dirs for the writable paths, seeded from the root (copy, not shared)."""
         def copy(path: str) -> bool:  # a host root is seeded only for a workdir outside the masks
-            return not self.host_root or (path == self.workdir and not any(_under(path, m) for m in HOST_MASKS))
+            return not self.host_root or (path == self.workdir and not any(under(path, m) for m in HOST_MASKS))
 
         mounts, made = seed_writable_dirs(self.root, self.workdir, self._dir / "rw", copy=copy,
                                           make_mount_points=not self.host_root)
         if not made:  # a mount point bwrap cannot create in a read-only root
             self._single_root = False
         self.mounts = mounts
+        self.files = RootfsFiles(self.root, mounts, self._void, self._dir / "void")
         if self.workdir not in mounts and self.workdir != "/":  # inside /root, /tmp, ...
-            self._writable(self.workdir).mkdir(parents=True, exist_ok=True)
+            self.files.mkdir(self.workdir)
         return mounts
 
     def _bwrap_argv(self) -> list[str]:
@@ -270,7 +255,10 @@ class BwrapSandbox(ShellSandbox):
         for procs in self._cgroup.procs:
             with open(procs, "w") as fh:
                 fh.write(str(os.getpid()))
-        for which, value in ((resource.RLIMIT_NOFILE, self.spec.nofile), (resource.RLIMIT_NPROC, self.spec.nproc)):
+        limits = [(resource.RLIMIT_NOFILE, self.spec.nofile), (resource.RLIMIT_NPROC, self.spec.nproc)]
+        if self.spec.storage_mb:
+            limits.append((resource.RLIMIT_FSIZE, self.spec.storage_mb << 20))
+        for which, value in limits:
             try:
                 resource.setrlimit(which, (value, value))
             except (OSError, ValueError):
@@ -320,75 +308,32 @@ class BwrapSandbox(ShellSandbox):
         if self._namespace:
             kill_namespace(self._namespace, {1} | self._live_shell_pids())
 
-    # -- files ------------------------------------------------------------------------------
-    def _host(self, path: str) -> Path:
-        """Host path behind sandbox ``path`` (no symlinks followed): longest writable mount, or the root."""
-        mounts = [m for m in self.mounts if _under(path, m)]
-        if mounts:
-            mount = max(mounts, key=len)
-            return self.mounts[mount] / os.path.relpath(path, mount)
-        if any(_under(path, v) for v in self._void):  # masks, /proc, /dev: never the host's
-            return self._dir / "void" / path[1:]
-        return self.root / path[1:]
+    # -- between the agent and the verifier ---------------------------------------------------
+    def end_processes(self) -> None:
+        """End every process of the sandbox but its init (the agent's shells, their children,
+        daemons it left) and wait until none is left; the files stay. When that cannot be done
+        (the init is gone, processes keep coming), the sandbox starts again over the same
+        writable dirs: a fresh namespace holds no process of the agent's."""
+        self._close_shells()
+        if self._init is not None and self._init.poll() is None and self._namespace:
+            kill_namespace(self._namespace, {1})
+            left = [inner for inner in processes_in(self._namespace).values() if inner != 1]
+            if not left and pid_namespace(self._init_pid) == self._namespace:
+                return
+        self._stop_init()
+        self._cgroup.remove()
+        self._cgroup = _Cgroup(f"{self._slug}-{secrets.token_hex(5)}", self.spec, self._dir / "cgroups")
+        self._start_init()
 
-    def _resolve(self, path: str) -> str:
-        """``path`` with symlinks resolved as the sandbox sees them, so none can point at host files."""
-        todo, done, hops = [p for p in path.split("/") if p], "/", 0
-        while todo:
-            name = todo.pop(0)
-            if name in (".", ".."):
-                done = os.path.dirname(done) if name == ".." else done
-                continue
-            step = os.path.join(done, name)
-            host = self._host(step)
-            if host.is_symlink():
-                hops += 1
-                if hops > 40:
-                    raise SandboxError(f"too many levels of symlinks in {path}", where="bwrap sandbox")
-                target = os.readlink(host)
-                todo = [p for p in target.split("/") if p] + todo
-                done = "/" if target.startswith("/") else done
-                continue
-            done = step
-        return done
-
-    def _writable(self, path: str) -> Path:
-        real = self._resolve(_norm(path))
-        if not any(_under(real, m) for m in self.mounts):
-            raise SandboxError(f"{path} is read-only in the bwrap sandbox", where="upload",
-                               fix=f"write under one of: {', '.join(sorted(self.mounts))}")
-        return self._host(real)
-
+    # -- files (tmax.sandbox.rootfs: resolved as the sandbox sees them, copied without following links)
     def upload(self, src: Path, dest: str) -> None:
-        src = Path(src)
-        if not src.exists():
-            raise SandboxError(f"nothing to upload at {src}", where="upload", fix="check the path")
-        if not src.is_dir():
-            return self._put(src, dest)
-        for here, dirs, files in os.walk(src):
-            target = os.path.normpath(os.path.join(dest, os.path.relpath(here, src)))
-            self._writable(target).mkdir(parents=True, exist_ok=True)
-            for name in files + [d for d in dirs if os.path.islink(os.path.join(here, d))]:
-                self._put(Path(here, name), os.path.join(target, name))
-
-    def _put(self, src: Path, dest: str) -> None:
-        host = self._writable(dest)
-        host.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_symlink():
-            host.unlink(missing_ok=True)
-            host.symlink_to(os.readlink(src))
-        else:
-            shutil.copy2(src, host)
+        self.files.upload(src, dest)
 
     def download(self, src: str, dest: Path) -> None:
-        host, dest = self._host(self._resolve(_norm(src))), Path(dest)
-        if not host.is_dir() and not host.is_file():  # absent, or a fifo/device that would block
-            raise SandboxError(f"{src} does not exist in the sandbox (or is not a file)", where="download")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if host.is_file():
-            return shutil.copy2(host, dest)
-        regular = lambda s, d: shutil.copy2(s, d) if stat.S_ISREG(os.lstat(s).st_mode) else None  # noqa: E731
-        shutil.copytree(host, dest, symlinks=True, copy_function=regular, dirs_exist_ok=True)
+        self.files.download(src, dest)
+
+    def open_file(self, src: str):
+        return self.files.open_file(src)
 
     # -- stop -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -396,15 +341,44 @@ class BwrapSandbox(ShellSandbox):
             return
         self._closed = True
         self._close_shells()
-        if self._init is not None:
-            if self._init.poll() is None:  # bwrap alive, so its child pid cannot have been reused
-                for pid in (self._init_pid, self._init.pid):  # the namespace dies with its init
-                    try:
-                        os.kill(pid, signal.SIGKILL) if pid else None
-                    except ProcessLookupError:
-                        pass
-            self._init.wait()
-            self._init.stdin.close()
+        self._stop_init()
         if self._cgroup is not None:
             self._cgroup.remove()
+        if self._disk is not None:
+            self._disk.remove()
         shutil.rmtree(self._dir, ignore_errors=True)
+        if getattr(self, "_hold", None) is not None:  # ``tmax cache prune`` may remove the rootfs now
+            os.close(self._hold)
+            self._hold = None
+
+    def _stop_init(self) -> None:
+        if self._init is None:
+            return
+        if self._init.poll() is None:  # bwrap alive, so its child pid cannot have been reused
+            for pid in (self._init_pid, self._init.pid):  # the namespace dies with its init
+                try:
+                    os.kill(pid, signal.SIGKILL) if pid else None
+                except ProcessLookupError:
+                    pass
+        self._init.wait()
+        self._init.stdin.close()
+        self._init = None
+
+
+def prune() -> int:
+    """Remove bwrap sandboxes whose tmax process is gone: their processes (by cgroup), cgroups
+    and per-sandbox dirs. Sandboxes of live tmax processes stay."""
+    removed = 0
+    for d in Path(tempfile.gettempdir()).glob("tmax-bwrap-*"):
+        owner = d / "owner"
+        if not d.is_dir() or not owner.is_file() or owner_alive(owner.read_text().strip()):
+            continue
+        groups = [Path(line) for line in (d / "cgroups").read_text().split()] if (d / "cgroups").is_file() else []
+        cgroup = _Cgroup.__new__(_Cgroup)
+        cgroup.dirs = [g for g in groups if g.is_dir() and str(g).startswith(str(_CG))]
+        cgroup.remove()  # kills what is left in them, then removes them
+        disk.unmount_stale(d / "rw")
+        shutil.rmtree(d, ignore_errors=True)
+        Path(str(d / "rw") + ".img").unlink(missing_ok=True)
+        removed += 1
+    return removed

@@ -9,8 +9,9 @@ engine's default bridge/slirp network with outbound access), CPU (``--cpus`` quo
 (``--memory``, swap disabled), process count (``--pids-limit``, stops fork bombs), open files
 and processes per uid (``--ulimit``, capped at the host's hard limits).
 
-Does not isolate: the kernel (a kernel exploit escapes any container), disk usage (no
-quota by default; a command can fill the storage driver's disk), and with ``network=True``
+Does not isolate: the kernel (a kernel exploit escapes any container), disk usage as a total
+(overlay on ext4 has no per-container quota: ``storage_mb`` caps each file's size through
+``RLIMIT_FSIZE``, but many files can still fill the storage driver's disk), and with ``network=True``
 anything the host can reach. Rootful podman runs the agent as real root inside user-less
 namespaces; run rootless podman for a second barrier.
 """
@@ -21,12 +22,13 @@ import re
 import secrets
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from tmax.errors import SandboxError
 from tmax.sandbox.base import SandboxSpec, ShellSandbox
 from tmax.sandbox.engine import engine_argv
-from tmax.sandbox.procs import kill_namespace, pid_namespace
+from tmax.sandbox.procs import kill_namespace, owner_alive, owner_token, pid_namespace, processes_in
 from tmax.sandbox.shell import Shell
 
 # Children of the container's init at start: the keep-alive `sleep infinity` (pure bash, no tools).
@@ -48,13 +50,17 @@ class ContainerSandbox(ShellSandbox):
         self.cli = list(engine_argv(engine))
         self.container = f"tmax-{re.sub(r'[^a-z0-9-]+', '-', label.lower())[:40]}-{secrets.token_hex(5)}"
         self._namespace: str | None = None
+        self._init_pid: int | None = None
         self._closed = False
         self._keep = {1}
         s = self.spec
         cmd = [*self.cli, "run", "-d", "--init", "--name", self.container, "--label", "tmax.sandbox=1",
+               "--label", f"tmax.owner={owner_token()}",
                f"--cpus={s.cpus}", f"--memory={s.memory_mb}m", f"--memory-swap={s.memory_mb}m",
                f"--pids-limit={s.pids}", "--ulimit", f"nofile={s.nofile}:{s.nofile}",
                "--ulimit", f"nproc={s.nproc}:{s.nproc}", "--hostname", "sandbox"]
+        if s.storage_mb:  # no per-container quota on overlay over ext4: at least no file grows past it
+            cmd += ["--ulimit", f"fsize={s.storage_mb << 20}:{s.storage_mb << 20}"]
         if not s.network:
             cmd += ["--network", "none"]
         proc = subprocess.run([*cmd, image, "sleep", "infinity"], capture_output=True, text=True)
@@ -65,6 +71,9 @@ class ContainerSandbox(ShellSandbox):
                                where=f"{engine} run",
                                fix="build the task image (tmax run builds it) or run `tmax images bootstrap`"
                                if missing else f"check `{engine} info`; see DESIGN.md for host quirks")
+        self._find_keepalive()
+
+    def _find_keepalive(self) -> None:
         self._main = self.open_shell()
         found = self._main.run(_LIST_KEEPALIVE, 30).output.split()
         self._keep = {1} | {int(p) for p in found if p.isdigit()}
@@ -78,8 +87,31 @@ class ContainerSandbox(ShellSandbox):
             out = subprocess.run([*self.cli, "inspect", "--format", "{{.State.Pid}}", self.container],
                                  capture_output=True, text=True).stdout.strip()
             if out.isdigit() and int(out) > 0:
-                self._namespace = pid_namespace(int(out))
+                self._init_pid, self._namespace = int(out), pid_namespace(int(out))
         return self._namespace
+
+    def _alive(self) -> bool:
+        """The container's init still runs (checked in the host's /proc, no CLI call)."""
+        return bool(self._init_pid and self._namespace and pid_namespace(self._init_pid) == self._namespace)
+
+    def end_processes(self) -> None:
+        """End every process of the container but its init and keep-alive (the agent's shells,
+        their children, daemons it left) and wait until none is left; the files stay. When the
+        agent ended the container itself, or processes keep coming, the container is stopped
+        and started again: its writable layer stays, no process of the agent's survives."""
+        self._close_shells()
+        namespace = self._pid_namespace()
+        if namespace and self._alive():
+            kill_namespace(namespace, self._keep)
+            if self._alive() and all(inner in self._keep for inner in processes_in(namespace).values()):
+                return
+        subprocess.run([*self.cli, "stop", "-t", "0", self.container], capture_output=True)
+        proc = subprocess.run([*self.cli, "start", self.container], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SandboxError(f"could not start container {self.container} again: {proc.stderr.strip()[-800:]}",
+                               where=f"{self.engine} start")
+        self._namespace = self._init_pid = None
+        self._find_keepalive()
 
     def _interrupt(self, shell: Shell) -> None:
         keep = self._keep | self._live_shell_pids()
@@ -110,6 +142,22 @@ class ContainerSandbox(ShellSandbox):
         if proc.returncode != 0:
             raise SandboxError(f"download {src} failed: {proc.stderr.strip()}", where=f"{self.engine} cp")
 
+    def open_file(self, src: str):
+        """Copied out with ``cp`` (which resolves paths inside the container), then opened
+        here unless the copy is anything but a regular file."""
+        tmp = Path(tempfile.mkdtemp(prefix="tmax-read-"))
+        try:
+            try:
+                self.download(src, tmp / "file")
+            except SandboxError:
+                return None
+            path = tmp / "file"
+            if path.is_symlink() or not path.is_file():
+                return None
+            return open(path, "rb")  # the dir goes below; the open handle keeps the data
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def close(self) -> None:
         if self._closed:
             return
@@ -119,10 +167,13 @@ class ContainerSandbox(ShellSandbox):
 
 
 def prune(engine: str = "podman") -> int:
-    """Remove containers tmax left behind (a killed process cannot close its sandboxes)."""
+    """Remove containers whose tmax process is gone (killed before it could close them); those
+    of live tmax processes, other jobs' included, stay."""
     cli = list(engine_argv(engine))
-    ids = subprocess.run([*cli, "ps", "-aq", "--filter", "label=tmax.sandbox=1"], capture_output=True,
-                         text=True).stdout.split()
+    listed = subprocess.run([*cli, "ps", "-a", "--filter", "label=tmax.sandbox=1", "--format",
+                             '{{.ID}} {{index .Labels "tmax.owner"}}'], capture_output=True, text=True).stdout
+    ids = [cid for cid, _, owner in (line.partition(" ") for line in listed.splitlines() if line.strip())
+           if not owner_alive(owner.strip())]
     if ids:
         subprocess.run([*cli, "rm", "-f", "-t", "0", *ids], capture_output=True)
     return len(ids)

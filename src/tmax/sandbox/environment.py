@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tmax.errors import BuildError
+from tmax.sandbox import images
 from tmax.sandbox.images import BASE_IMAGE, build_image, export_rootfs, image_exists, image_field
 from tmax.tasks import Task
 
@@ -53,7 +54,7 @@ def _content_key(task: Task, backend: str) -> tuple:
             digest.update(str(path.relative_to(context)).encode() + b"\0" + path.read_bytes() + b"\0")
     else:
         digest.update(task.config.environment.docker_image.encode())
-    return backend, digest.hexdigest()
+    return backend, digest.hexdigest(), images.BASE_GENERATION
 
 
 def prepare_environment(task: Task, backend: str, log_path: Path | None = None) -> PreparedEnvironment:

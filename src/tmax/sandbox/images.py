@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tmax.errors import BuildError, SandboxError
+from tmax.io import file_lock
 from tmax.sandbox.base import cache_dir
 from tmax.sandbox.engine import engine_argv
 
@@ -50,6 +51,10 @@ ALIASES: dict[str, str] = {
     "docker.io/library/python:*": BASE_IMAGE,
 }
 """Image patterns (fnmatch) that resolve to a local base when the image itself is absent."""
+
+
+BASE_GENERATION = 0
+"""Moves on each time ``bootstrap`` rebuilds the base; prepared environments remember it."""
 
 
 def base_rootfs() -> Path:
@@ -131,9 +136,8 @@ def bootstrap(*, force: bool = False, host_ca: bool = True, engine: str = "podma
         if proc.returncode != 0:
             raise SandboxError(f"{engine} import failed: {proc.stderr.strip()}", where="tmax images bootstrap",
                                fix=f"check `{engine} info` works on this machine")
-    from tmax.sandbox.environment import forget_prepared
-
-    forget_prepared()  # images prepared earlier in this process were built on the old base
+    global BASE_GENERATION
+    BASE_GENERATION += 1  # environments prepared earlier in this process were built on the old base
     return BASE_IMAGE
 
 
@@ -199,9 +203,18 @@ def build_image(name: str, dockerfile: Path, context: Path, *, engine: str = "po
                          fix=f"apt-get install -y {engine} (or pick another sandbox backend)")
     text, subs = rewrite_from_lines(dockerfile.read_text(), engine)
     base_id = image_field(BASE_IMAGE, "{{.Id}}", engine)
-    tag = f"localhost/tmax/{_slug(name)}:{_context_digest(context, text, base_id)}"
+    digest = _context_digest(context, text, base_id)
+    tag = f"localhost/tmax/{_slug(name)}:{digest}"
     if image_exists(tag, engine):
         return BuiltImage(tag, subs, cached=True)
+    with file_lock(cache_dir() / "locks" / f"build-{digest}.lock"):  # one build per content at a time
+        if image_exists(tag, engine):
+            return BuiltImage(tag, subs, cached=True)
+        return _build(text, tag, subs, dockerfile, context, engine, timeout, log_path)
+
+
+def _build(text: str, tag: str, subs: list[dict], dockerfile: Path, context: Path, engine: str,
+           timeout: float, log_path: Path | None) -> BuiltImage:
     with tempfile.NamedTemporaryFile("w", suffix=".Dockerfile", delete=False) as fh:
         fh.write(text)
     cmd = [*engine_argv(engine), "build", "-t", tag, "-f", fh.name]
@@ -235,6 +248,15 @@ def export_rootfs(image: str, engine: str = "podman") -> Path:
     dest = cache_dir() / "rootfs" / image_id[:16]
     if (dest / ".tmax-complete").exists():
         return dest
+    # One exporter per image: concurrent trials of a task (and other tmax processes) wait for
+    # it instead of unpacking into the same .partial dir at once.
+    with file_lock(dest.with_name(dest.name + ".lock")):
+        if not (dest / ".tmax-complete").exists():
+            _export(image, engine, dest)
+    return dest
+
+
+def _export(image: str, engine: str, dest: Path) -> None:
     tmp = dest.with_name(dest.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -246,7 +268,11 @@ def export_rootfs(image: str, engine: str = "podman") -> Path:
         exp.wait()
     finally:
         subprocess.run([*engine_argv(engine), "rm", "-f", cid], capture_output=True)
+    base = base_rootfs()
+    if base.is_dir() and base.stat().st_dev == tmp.stat().st_dev:  # files the base has: hard links to it
+        from tmax.sandbox.cache import dedupe_against
+
+        dedupe_against(tmp, base)
     (tmp / ".tmax-complete").touch()
     shutil.rmtree(dest, ignore_errors=True)
     tmp.rename(dest)
-    return dest

@@ -91,3 +91,24 @@ def kill_namespace(namespace: str, keep: set[int], *, rounds: int = 200) -> int:
                 pass
         time.sleep(0.005)
     return sent
+
+
+def _start_ticks(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]  # field 22: start time since boot
+    except (OSError, IndexError):
+        return None
+
+
+def owner_token() -> str:
+    """This process, named so that a later process with the same pid is not mistaken for it."""
+    return f"{os.getpid()}-{_start_ticks(os.getpid())}"
+
+
+def owner_alive(token: str) -> bool:
+    """Whether the process named by ``owner_token()`` still runs (unknown forms count as alive)."""
+    pid, _, ticks = token.partition("-")
+    if not pid.isdigit() or not ticks:
+        return True
+    return _start_ticks(int(pid)) == ticks

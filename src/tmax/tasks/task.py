@@ -51,6 +51,8 @@ class Task:
     oracle_command: str | None = None
     oracle_script: Path | None = None
     """The reference solution's entry script on the host (solve.sh or solution.sh)."""
+    parser_name: str | None = None
+    """Terminal-Bench 1: how the test output is scored (``pytest``, TB1's default)."""
 
     @property
     def metadata(self) -> dict:
@@ -196,7 +198,7 @@ def _load_tb1(task_dir: Path, problems: list[Problem]) -> Task | None:
         verifier_uploads=uploads + [(run_tests, "/tests/run-tests.sh")], verifier_command="bash /tests/run-tests.sh",
         oracle_uploads=[(solve, "/solution/solution.sh")] if solve.is_file() else [],
         oracle_command="bash /solution/solution.sh" if solve.is_file() else None,
-        oracle_script=solve if solve.is_file() else None,
+        oracle_script=solve if solve.is_file() else None, parser_name=str(raw.get("parser_name") or "pytest"),
     )
 
 
@@ -205,7 +207,8 @@ def check_task(path: str | Path) -> tuple[Task | None, list[Problem]]:
     task_dir = Path(path).resolve()
     problems: list[Problem] = []
     if not task_dir.is_dir():
-        problems.append(Problem("error", str(path), "not a directory", "pass the path of a task directory"))
+        problems.append(Problem("error", ".", "does not exist" if not task_dir.exists() else "not a directory",
+                                "pass the path of a task directory"))
         return None, problems
     if (task_dir / "task.toml").is_file():
         task = _load_harbor(task_dir, problems)
@@ -227,5 +230,6 @@ def load_task(path: str | Path) -> Task:
         first = next(p for p in problems if p.level == "error")
         more = sum(p.level == "error" for p in problems) - 1
         suffix = f" (and {more} more error(s); run `tmax tasks validate {path}`)" if more else ""
-        raise TaskError(first.message + suffix, where=f"{Path(path)}/{first.file}".replace("//", "/"), fix=first.fix)
+        where = str(Path(path)) if first.file == "." else f"{Path(path)}/{first.file}".replace("//", "/")
+        raise TaskError(first.message + suffix, where=where, fix=first.fix)
     return task

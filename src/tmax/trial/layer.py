@@ -12,6 +12,9 @@ every step fails. tmax uploads a small layer to ``/opt/tmax-verifier`` before ru
 - ``bin/apt-get``: the real apt-get; offline, ``update`` passes and ``install`` passes when the
   packages are already present.
 - ``bin/pytest``: pytest from ``site/``.
+- ``bin/pip``, ``bin/pip3``: offline, ``pip install`` of packages in ``site/`` (Terminal-Bench 1
+  tests install pytest this way) succeeds and makes ``site/`` importable through a ``.pth``
+  file in the user site (``PYTHONUSERBASE``); anything else goes to the real pip.
 
 Version pins in test scripts are ignored (the layer has one version of each package); the
 trial's ``verifier/test-stdout.txt`` shows the stand-ins' notes.
@@ -25,7 +28,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from tmax.errors import SandboxError
+from tmax.errors import InfraError
 from tmax.sandbox.base import cache_dir
 
 LAYER_PATH = "/opt/tmax-verifier"
@@ -41,7 +44,8 @@ def layer_dir() -> Path:
 
 def verifier_env() -> dict[str, str]:
     """Environment for test.sh: the layer's bin first on PATH."""
-    return {"PATH": f"{LAYER_PATH}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+    return {"PATH": f"{LAYER_PATH}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "PYTHONUSERBASE": f"{LAYER_PATH}/user"}  # where the pip stand-in makes the layer importable
 
 
 def _download(dest: Path) -> None:
@@ -52,7 +56,7 @@ def _download(dest: Path) -> None:
     for cmd in runs:
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
-            raise SandboxError(f"could not download verifier packages: {proc.stderr.strip()[-1500:]}",
+            raise InfraError(f"could not download verifier packages: {proc.stderr.strip()[-1500:]}",
                                where="tmax images bootstrap",
                                fix="check that PyPI is reachable (pip config, proxy, PIP_CERT)")
 

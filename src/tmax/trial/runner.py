@@ -10,8 +10,11 @@ it::
         verifier/test-stdout.txt what test.sh printed
         environment/build.log    the image build log (when a build ran)
 
-A trial that fails for infrastructure reasons (build error, sandbox crash, verifier timeout,
-no reward file) gets ``exception_info`` and ``reward: null`` -- never a silent 0.
+Between the agent and the verifier every process the agent started is ended
+(``Sandbox.end_processes``). A failure the agent can cause scores 0 with the reason under
+``agent_failure``; one outside its reach (build, sandbox start, the engine, a fresh sandbox of
+the image failing too) gets ``exception_info`` and ``reward: null`` -- never a silent 0. See
+``_verify`` for the rule.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from tmax.io import now_iso, write_json_atomic
 from tmax.sandbox import SandboxSpec, prepare_environment, start_sandbox
 from tmax.tasks import Task
 from tmax.trial.agents import Agent, make_agent
-from tmax.trial.verifier import run_verifier
+from tmax.errors import SandboxError, VerifierError
+from tmax.trial.verifier import VerifierResult, run_verifier
 
 
 @dataclass
@@ -53,9 +57,34 @@ def _phase(result: dict, name: str):
         result[name]["finished_at"] = now_iso()
 
 
+def _verify(sandbox, task: Task, out_dir: Path, fresh_sandbox) -> VerifierResult:
+    """End the agent's processes, then verify. A failure the agent can cause scores 0 with the
+    reason (``VerifierResult.failure``); a failure that a fresh sandbox of the same image also
+    shows is the infrastructure's and raises (the trial is an error, masked in RL).
+
+    The rule: after the agent has run, the sandbox being dead or unusable, the verifier timing
+    out, or its reward missing or unreadable is the agent's doing (or the task's, which a
+    reference solution would show) -- unless a fresh sandbox of the image cannot start or run a
+    command either, which only the host or the container runtime can cause."""
+    try:
+        sandbox.end_processes()
+        return run_verifier(sandbox, task, out_dir)
+    except VerifierError as exc:
+        return VerifierResult.failed("verifier", exc)
+    except SandboxError as exc:
+        try:
+            with fresh_sandbox() as probe:
+                if probe.exec("true", 60).exit_code != 0:
+                    raise SandboxError("a fresh sandbox of the image could not run `true`", where="probe")
+        except SandboxError:
+            raise exc from None  # the host or runtime fails without the agent: infrastructure
+        return VerifierResult.failed("sandbox", exc)
+
+
 def spec_for(task: Task) -> SandboxSpec:
     env = task.config.environment
     return SandboxSpec(cpus=env.cpus, memory_mb=env.memory_mb, network=env.allow_internet,
+                       storage_mb=env.storage_mb or SandboxSpec.model_fields["storage_mb"].default,
                        command_timeout_sec=task.config.agent.timeout_sec)
 
 
@@ -91,15 +120,22 @@ def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backe
             sandbox = start_sandbox(backend, env, spec_for(task), label=task.name)
         with sandbox:
             with _phase(result, "agent_execution"):
-                outcome = agent(sandbox, task, trial_dir / "agent", task.config.agent.timeout_sec)
-                result["agent_result"] = {"timed_out": outcome.timed_out, "exit_code": outcome.exit_code,
-                                          "n_input_tokens": outcome.n_input_tokens,
-                                          "n_output_tokens": outcome.n_output_tokens, "metadata": outcome.metadata}
+                try:
+                    outcome = agent(sandbox, task, trial_dir / "agent", task.config.agent.timeout_sec)
+                    result["agent_result"] = {
+                        "timed_out": outcome.timed_out, "exit_code": outcome.exit_code,
+                        "n_input_tokens": outcome.n_input_tokens, "n_output_tokens": outcome.n_output_tokens,
+                        "metadata": outcome.metadata}
+                except SandboxError as exc:  # the sandbox broke under the agent: its work is still verified
+                    result["agent_result"] = {"sandbox_error": str(exc)}
             with _phase(result, "verifier"):
-                verdict = run_verifier(sandbox, task, trial_dir / "verifier")
+                verdict = _verify(sandbox, task, trial_dir / "verifier", lambda: start_sandbox(
+                    backend, env, spec_for(task), label=f"{task.name}-probe"))
         result["verifier_result"] = {"rewards": verdict.rewards, "source": verdict.source,
-                                     "exit_code": verdict.exit_code}
+                                     "exit_code": verdict.exit_code, "warnings": verdict.warnings}
         result["reward"] = verdict.reward
+        if verdict.failure:
+            result["agent_failure"] = verdict.failure
     except Exception as exc:  # every failure is recorded in the trial, none ends the job
         result["exception_info"] = {"exception_type": type(exc).__name__, "exception_message": str(exc),
                                     "exception_traceback": traceback.format_exc(), "occurred_at": now_iso()}
