@@ -82,6 +82,10 @@ def test_import_errors(tmp_path):
     with pytest.raises(ConfigError, match="unsafe path"):
         import_parquet(tmp_path / "evil.parquet", tmp_path / "out")
     assert not (tmp_path / "escape.sh").exists()
+    wrong = [{"name": "t", "files": ["just a string"]}]
+    pq.write_table(pa.Table.from_pylist(wrong), tmp_path / "wrong.parquet")
+    with pytest.raises(ConfigError, match="column `files` is not a list of"):
+        import_parquet(tmp_path / "wrong.parquet", tmp_path / "out")
 
 
 def test_find_tasks_errors(tmp_path):

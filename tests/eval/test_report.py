@@ -109,6 +109,22 @@ def test_missing_attempt_counts_zero_and_is_listed(tmp_path):
     assert s.n_trials == 11
 
 
+def test_malformed_result_json_is_an_errored_trial_not_a_traceback(tmp_path):
+    from typer.testing import CliRunner
+
+    from tmax.cli import app
+
+    shutil.copytree(TMAX, tmp_path / "a")
+    path = tmp_path / "a" / "fix-the-bug__r1" / "result.json"
+    result = json.loads(path.read_text())
+    result.update(task_name=5, agent_result="not an object")
+    path.write_text(json.dumps(result))
+    trial = next(t for t in load_job(tmp_path / "a").trials if t.name == "fix-the-bug__r1")
+    assert trial.reward is None and "malformed" in trial.error and str(path) in trial.error
+    out = CliRunner().invoke(app, ["report", str(tmp_path / "a"), "-o", str(tmp_path / "report")])
+    assert out.exit_code == 0 and "Traceback" not in out.output, out.output
+
+
 def test_models_stay_apart_and_sort_by_score():
     summaries = summarize([load_job(p) for p in find_jobs([JOBS])])  # a folder of job dirs stands for them all
     assert [s.label for s in summaries] == ["Qwen/Qwen3.5-0.8B", "Qwen3.5-9B"]  # 7/12 before 1/2

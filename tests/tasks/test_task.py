@@ -118,3 +118,11 @@ def test_cli_validate_prints_a_table_and_fails_on_bad_dirs(tmp_path):
     both = runner.invoke(app, ["tasks", "validate", str(tmp_path / "many")])
     assert both.exit_code == 1
     assert "instruction.md" in both.output and "invalid" in both.output
+
+
+def test_a_missing_task_dir_names_its_path_once(tmp_path):
+    from tmax.errors import TaskError
+
+    with pytest.raises(TaskError) as err:
+        load_task(tmp_path / "no" / "such")
+    assert str(err.value).count(str(tmp_path / "no" / "such")) == 1 and "does not exist" in str(err.value)

@@ -38,6 +38,24 @@ def _eval(cfg: RecipeConfig, out: Path, name: str, tasks: list[str], agent: str,
     return run_eval(ecfg, on_trial=progress(name))
 
 
+def _oracle(cfg: RecipeConfig, out: Path, train_dir: Path, progress, tries: int = 3) -> None:
+    """Oracle trajectories of the train split: a trial that errored (infrastructure) is tried
+    again, up to ``tries`` times in all; if some still errored, the recipe stops and names them
+    -- SFT never runs on silently fewer demonstrations."""
+    from tmax.io import read_json_or_none
+
+    for _ in range(tries):
+        job = _eval(cfg, out, "oracle", [str(train_dir)], "stepwise", None, 1, progress)  # a rerun retries errors
+        errored = sorted(p.parent.name for p in job.glob("*/result.json")
+                         if (read_json_or_none(p) or {}).get("exception_info"))
+        if not errored:
+            return
+    from tmax.errors import InfraError
+
+    raise InfraError(f"{len(errored)} oracle trial(s) errored {tries} times: {', '.join(errored[:5])}",
+                     where=str(job), fix="see exception_info in their result.json; rerun `tmax recipe` to resume")
+
+
 def _check_saved(out: Path, cfg: RecipeConfig) -> None:
     saved = out / "recipe.json"
     if saved.exists() and json.loads(saved.read_text()) != cfg.model_dump(mode="json"):
@@ -81,7 +99,7 @@ def run_recipe(cfg: RecipeConfig, *, log: Callable[[str], None] = _log_default, 
                             "sandbox": cfg.sandbox, "harness": cfg.harness})
     stage("tasks", lambda: split(out / "tasks", cfg.tasks.n_train, cfg.tasks.n_heldout, cfg.tasks.seed,
                                  n_rl=cfg.tasks.n_rl))
-    stage("oracle", lambda: _eval(cfg, out, "oracle", [str(train_dir)], "stepwise", None, 1, progress))
+    stage("oracle", lambda: _oracle(cfg, out, train_dir, progress))
     stage("model", lambda: build_tiny_model(init, cfg.model, _texts_for_tokenizer(train_dir, oracle)))
     stage("sft", lambda: train_sft(sft_cfg, on_step=progress("sft")))
     stage("eval-sft", lambda: _eval(cfg, out, "eval-sft", [str(heldout_dir)], "hf", str(sft_model),
