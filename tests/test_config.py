@@ -28,3 +28,49 @@ def test_typos_and_bad_values_name_the_field(tmp_path):
     (tmp_path / "bad.toml").write_text("runs = = 3")
     with pytest.raises(ConfigError, match="does not parse"):
         read_config_file(tmp_path / "bad.toml")
+
+
+def _sections(model, prefix=()):
+    """Every nested section with a default of its own: (dotted path, default instance)."""
+    from tmax.config import model_class
+
+    for name, field in model.model_fields.items():
+        sub = model_class(field.annotation)
+        if sub is None or field.is_required():
+            continue
+        default = field.get_default(call_default_factory=True)
+        if default is not None:
+            yield (*prefix, name), default
+            yield from _sections(sub, (*prefix, name))
+
+
+def _configs():
+    from tmax.recipe import RecipeConfig
+    from tmax.rl.train import TrainConfig
+
+    # SFTConfig has no nested sections
+    return [(EvalConfig, {"tasks": ["x"]}), (TrainConfig, {"model": "m", "tasks": ["x"]}), (RecipeConfig, {})]
+
+
+@pytest.mark.parametrize("model,required", _configs(), ids=lambda v: getattr(v, "__name__", ""))
+def test_an_override_changes_only_the_key_it_names_in_every_nested_section(model, required):
+    """`--set model.seed=11` must keep the section's other values (the preset's hidden size,
+    say), not reset them to the defaults of the section's class."""
+    checked = 0
+    for path, default in _sections(model):
+        values = default.model_dump()
+        leaf = next((k for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)), None)
+        if leaf is None:
+            continue
+        new = values[leaf] + 1
+        key = ".".join((*path, leaf))
+        try:
+            cfg = build_config(model, apply_overrides(dict(required), [f"{key}={new}"]), where="--set")
+        except ConfigError:
+            continue  # + 1 is out of this field's range
+        section = cfg
+        for part in path:
+            section = getattr(section, part)
+        assert section.model_dump() == {**values, leaf: new}, key
+        checked += 1
+    assert checked >= 1

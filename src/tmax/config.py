@@ -53,9 +53,40 @@ def apply_overrides(data: dict, sets: list[str]) -> dict:
     return data
 
 
+def model_class(annotation) -> type[BaseModel] | None:
+    """The pydantic model a field holds (``X`` or ``X | None``), if any."""
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def with_defaults(model: type[BaseModel], data: dict) -> dict:
+    """``data`` laid over the defaults of every nested section it names, so that a partial
+    section (``[model] seed = 11``, ``--set model.seed=11``) changes only the keys it names and
+    keeps the rest of the section's own default -- not the defaults of the section's class."""
+    out = dict(data)
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        sub = model_class(field.annotation)
+        if sub is None or not isinstance(out.get(key), dict):
+            continue
+        value = with_defaults(sub, out[key])
+        default = None if field.is_required() else field.get_default(call_default_factory=True)
+        out[key] = _deep_merge(default.model_dump(), value) if isinstance(default, BaseModel) else value
+    return out
+
+
 def build_config(model: type[M], data: dict, where: str) -> M:
     try:
-        return model.model_validate(data)
+        return model.model_validate(with_defaults(model, data))
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid settings: {problems}", where=where, fix="see `--help` for the fields") from exc
