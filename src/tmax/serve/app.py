@@ -56,7 +56,13 @@ def _post(model: ServedModel, handler):
             body = json.loads(await request.body() or b"{}")
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise RequestError(f"the request body is not JSON: {exc}") from None
-        result = await handler(model, body)
+        try:
+            result = await handler(model, body)
+        except RequestError:
+            raise
+        except Exception as exc:  # answered here: re-raised past Starlette, it would reset the connection
+            log.exception("%s failed", request.url.path)
+            return _error(500, f"{type(exc).__name__}: {exc}", "server_error")
         if isinstance(result, dict):
             return JSONResponse(result)
         return EventSourceResponse(result, ping=10, send_timeout=60)
