@@ -8,7 +8,8 @@ import json
 from tmax.harness.prompts import BASH_TOOL
 
 HI = [{"role": "user", "content": "List the files."}]
-CALL = "I will look.\n<tool_call>\n<function=bash>\n<parameter=command>\nls -la\n</parameter>\n</function>\n</tool_call>"
+CALL = ("I will look.\n<tool_call>\n<function=bash>\n<parameter=command>\nls -la\n</parameter>\n</function>\n"
+        "</tool_call>")
 
 
 def test_reply_and_its_stream_agree(tiny):

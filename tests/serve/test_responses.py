@@ -42,7 +42,7 @@ def test_function_call_round_trip(scripted, decode):
     prompt = decode(engine.prompts[1])
     # the earlier turn comes back with its thinking, and the call in the template's Qwen3 XML
     assert "<|im_start|>assistant\n<think>\nI should look first.\n</think>\n\n" in prompt
-    assert "<tool_call>\n<function=exec_command>\n<parameter=cmd>\nls\n</parameter>\n</function>\n</tool_call>" in prompt
+    assert "<function=exec_command>\n<parameter=cmd>\nls\n</parameter>\n</function>\n</tool_call>" in prompt
     assert "<tool_response>\na.txt\nb.txt\n</tool_response>" in prompt and '"exec_command"' in prompt
 
 

@@ -144,7 +144,8 @@ def input_messages(req: ResponsesRequest) -> list[dict]:
                              "content": output if isinstance(output, str) else content_text(output, f"{where}.output")})
         else:
             raise RequestError(f"`{where}.type` {kind!r} is not supported (message, reasoning, function_call, "
-                               "function_call_output, custom_tool_call, custom_tool_call_output)", param=f"{where}.type")
+                               "function_call_output, custom_tool_call, custom_tool_call_output)",
+                               param=f"{where}.type")
     return normalize_messages(messages, where="input")
 
 

@@ -54,9 +54,7 @@ def _item_events(choice: Choice, items: list[dict]) -> Iterator[tuple[str, dict]
     after = 0
     for index, item in enumerate(items):
         opened = {**item, "status": "in_progress"} if "status" in item else dict(item)
-        if item["type"] == "message":
-            opened["content"] = []
-        elif item["type"] == "reasoning":
+        if item["type"] in ("message", "reasoning"):
             opened["content"] = []
         elif item["type"] == "function_call":
             opened["arguments"] = ""
