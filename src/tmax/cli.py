@@ -241,6 +241,8 @@ def serve(
     port: int = typer.Option(8000, help="Port."),
     device: str = typer.Option("cpu", help="torch device."),
     max_batch: int = typer.Option(16, min=1, help="Most requests sampled in one engine batch."),
+    default_max_tokens: int = typer.Option(None, min=1, help="Reply length for requests that set none "
+                                                                "(default: the rest of the context, as vLLM)."),
 ) -> None:
     """Serve a model in-process over OpenAI-compatible HTTP: /v1/models, chat completions, completions and
     the Responses API (Codex CLI), streaming included."""
@@ -253,7 +255,7 @@ def serve(
                           fix="pip install -e '.[serve]' (scripts/setup.sh installs it)") from None
 
     server = ModelServer.from_model_dir(model, name=name, device=device, host=host, port=port, max_batch=max_batch,
-                                        log_level="info")
+                                        default_max_tokens=default_max_tokens, log_level="info")
     console.print(f"serving {server.model_name} at {server.url} (Ctrl-C stops)")
     try:
         server.serve_forever()

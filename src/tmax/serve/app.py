@@ -112,9 +112,9 @@ class ModelServer:
 
     def __init__(self, engine: Engine, tokenizer, model_name: str, *, host: str = "127.0.0.1", port: int = 8000,
                  max_batch: int = 16, max_context: int | None = None, scorer: Scorer | None = None,
-                 log_level: str = "warning"):
+                 default_max_tokens: int | None = None, log_level: str = "warning"):
         self.model = ServedModel(engine, tokenizer, model_name, max_context=max_context, scorer=scorer,
-                                 max_batch=max_batch)
+                                 max_batch=max_batch, default_max_tokens=default_max_tokens)
         self.model_name = model_name
         try:
             self._socket = socket.create_server((host, port))

@@ -10,7 +10,8 @@ The engine protocol returns whole samples, so a streamed reply is sent once it i
 streaming changes the wire format, not the time to the first token.
 
 Limits: ``max_tokens`` is capped by what is left of the model's context (the reply then ends
-with ``length``); a prompt that fills the context is refused with ``context_length_exceeded``.
+with ``length``); without one a reply may fill the context (as in vLLM) unless the server sets
+``default_max_tokens``; a prompt that fills the context is refused with ``context_length_exceeded``.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def _clip(pieces: list[str], length: int) -> list[str]:
 
 class ServedModel:
     def __init__(self, engine: Engine, tokenizer, name: str, *, max_context: int | None = None,
-                 scorer: Scorer | None = None, max_batch: int = 16, default_max_tokens: int = 4096):
+                 scorer: Scorer | None = None, max_batch: int = 16, default_max_tokens: int | None = None):
         self.batcher = Batcher(engine, max_batch=max_batch)
         self.tokenizer, self.name, self.max_context = tokenizer, name, max_context
         self.scorer, self.default_max_tokens = scorer, default_max_tokens
@@ -133,7 +134,7 @@ class ServedModel:
         """Sampling parameters for a prompt of ``prompt_tokens``, ``max_tokens`` capped by the
         context left (``param`` names the prompt field in the error when nothing is left)."""
         room = self.check_room(prompt_tokens, param)
-        wanted = max_tokens or self.default_max_tokens
+        wanted = max_tokens or self.default_max_tokens or room or 4096  # as vLLM: the rest of the context
         try:
             return SamplingParams(temperature=1.0 if temperature is None else temperature,
                                   top_p=1.0 if top_p is None else top_p, seed=seed,
