@@ -5,7 +5,7 @@ The old server is read from git history (the last commit that had
 ``src/tmax/engines/server.py``) and loaded in-process; nothing of it is kept in the tree.
 Both wrap the engine in the same ``Batcher``. Clients are threads with their own HTTP
 connection, each sending ``--requests`` chat completions one after the other; ``-c`` of them at
-once (1, 4, 16 by default).
+once (1, 4, 16 by default). The servers are measured in turn at each level, ``--rounds`` times.
 
 Figures per server, mode and concurrency:
     tokens/s      completion tokens of all requests / wall time
@@ -19,7 +19,7 @@ Engines:
     instant  a fixed reply of --max-tokens tokens at no cost: what the HTTP stack itself costs
 
 Usage: .venv/bin/python benchmarks/serve.py [--engines tiny instant] [-c 1 4 16] [--requests 4]
-                                            [--max-tokens 32] [--json serve.json]
+                                            [--max-tokens 32] [--rounds 3] [--json serve.json]
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from tmax.engines.base import Sample
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD_PATH = "src/tmax/engines/server.py"
+FIGURES = ("tokens_per_s", "ttft_p50_ms", "ttft_p95_ms", "first_event_p50_ms")
 MESSAGES = [{"role": "system", "content": "You are a terminal agent."},
             {"role": "user", "content": "List the files in /app and count the lines of data.csv."}]
 
@@ -120,17 +121,25 @@ def measure(base_url: str, model: str, concurrency: int, requests: int, max_toke
 
 
 def run_engine(name: str, engine, tokenizer, args) -> list[dict]:
+    """Every server up at once; per concurrency level each is measured in turn, ``--rounds``
+    times, so a load change on the machine hits them alike. A figure is the median of rounds."""
+    from contextlib import ExitStack
+
     from tmax.serve import ModelServer
 
-    rows = []
     servers = [("http.server (old)", old_server_class(), False), ("starlette+uvicorn", ModelServer, False),
                ("starlette+uvicorn, SSE", ModelServer, True)]
-    for label, server_class, stream in servers:
-        with server_class(engine, tokenizer, "bench", port=0) as server:
-            measure(server.url, "bench", 1, 1, args.max_tokens, stream)  # warm-up
-            for c in args.concurrency:
-                row = {"engine": name, "server": label,
-                       **measure(server.url, "bench", c, args.requests, args.max_tokens, stream)}
+    rows = []
+    with ExitStack() as stack:
+        urls = [stack.enter_context(cls(engine, tokenizer, "bench", port=0)).url for _, cls, _ in servers]
+        for url, (_, _, stream) in zip(urls, servers):
+            measure(url, "bench", 1, 1, args.max_tokens, stream)  # warm-up
+        for c in args.concurrency:
+            rounds = [[measure(url, "bench", c, args.requests, args.max_tokens, stream)
+                       for url, (_, _, stream) in zip(urls, servers)] for _ in range(args.rounds)]
+            for i, (label, _, _) in enumerate(servers):
+                row = {"engine": name, "server": label, "concurrency": c, "rounds": [r[i] for r in rounds]}
+                row |= {k: statistics.median(r[i][k] for r in rounds) for k in FIGURES}
                 rows.append(row)
                 print(f"{name:8} {label:24} c={c:<3} {row['tokens_per_s']:9.1f} tok/s  TTFT p50 "
                       f"{row['ttft_p50_ms']:8.1f} ms  p95 {row['ttft_p95_ms']:8.1f} ms  first event p50 "
@@ -144,6 +153,7 @@ def main() -> None:
     parser.add_argument("-c", "--concurrency", nargs="+", type=int, default=[1, 4, 16])
     parser.add_argument("--requests", type=int, default=4, help="Requests per client.")
     parser.add_argument("--max-tokens", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="Measurements per server and level (median kept).")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 

@@ -8,8 +8,9 @@ end-of-turn token, because Codex counts a reply cut at the token limit
 (``response.incomplete``) as a failed turn and retries. A random tiny model samples
 ``<|im_end|>`` about once in 2,000 tokens, so the first test serves a tiny model whose LM head
 is edited to favour it (replies of a few random tokens). The second test drives Codex's tool
-loop with a scripted engine: a function call to its ``exec_command`` tool, the command's
-output back as ``function_call_output``, then a final answer.
+loop with a scripted engine: thinking and a function call to its ``exec_command`` tool, the
+command's output back as ``function_call_output`` (the reasoning item back too), then a final
+answer.
 """
 
 from __future__ import annotations
@@ -108,8 +109,8 @@ def test_codex_exec_against_tmax_serve_with_a_tiny_model(tmp_path):
 
 
 def test_codex_runs_a_command_through_a_function_call(scripted, decode, tmp_path):
-    call = ("<tool_call>\n<function=exec_command>\n<parameter=cmd>\necho tmax-$((6*7))\n</parameter>\n</function>\n"
-            "</tool_call>")
+    call = ("<think>\nRun it and read the output.\n</think>\n\n<tool_call>\n<function=exec_command>\n<parameter=cmd>\n"
+            "echo tmax-$((6*7))\n</parameter>\n</function>\n</tool_call>")
     with scripted([call, "It printed tmax-42.", "done", "done"]) as (_, engine, server):
         done = codex_exec(tmp_path / "codex", tmp_path / "work", server.url, "scripted", "Run a command.")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
@@ -117,5 +118,6 @@ def test_codex_runs_a_command_through_a_function_call(scripted, decode, tmp_path
     first, second = decode(engine.prompts[0]), decode(engine.prompts[1])
     assert '"name": "exec_command"' in first and "Run a command." in first
     assert "<function=exec_command>\n<parameter=cmd>\necho tmax-$((6*7))\n</parameter>" in second
+    assert "<think>\nRun it and read the output.\n</think>" in second  # Codex sent the reasoning item back
     response = second.rsplit("<tool_response>", 1)[1]
     assert "tmax-42" in response  # the command ran and its output came back to the model
