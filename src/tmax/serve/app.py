@@ -122,6 +122,10 @@ class ModelServer:
             self.model.close()
             raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc})", where="--host/--port",
                               fix="pick a free port (--port) or stop what is using it") from None
+        # accepted connections inherit TCP_NODELAY: asyncio sets it only on sockets made with an
+        # explicit TCP protocol number, and without it a keep-alive response waits ~40 ms
+        # (Nagle against the client's delayed ACK) between its headers and its body
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         config = uvicorn.Config(build_app(self.model), log_level=log_level, timeout_graceful_shutdown=5)
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
