@@ -77,7 +77,7 @@ def test_tool_calls_in_the_text_come_back_structured(server):
     from tmax.serve.render import split_reply
 
     reply = split_reply("thinking\n<tool_call>\n<function=bash>\n<parameter=command>\nls\n</parameter>\n"
-                        "</function>\n</tool_call>", tools=True)
+                        "</function>\n</tool_call>", tools=[BASH_TOOL])
     assert reply.content == "thinking" and reply.calls[0].name == "bash" and reply.calls[0].arguments == {"command": "ls"}
     response = httpx.post(f"{server.url}/chat/completions", json={
         "model": "tiny", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4, "tools": [BASH_TOOL]}).json()

@@ -110,3 +110,14 @@ def test_without_tools_the_text_is_left_alone(scripted, decode):
         none = client.chat.completions.create(model="scripted", messages=HI, tools=[BASH_TOOL], tool_choice="none")
     assert plain.choices[0].message.content == CALL and not plain.choices[0].message.tool_calls
     assert none.choices[0].message.content == CALL and "# Tools" not in decode(engine.prompts[1])
+
+
+def test_xml_arguments_get_their_schema_types(scripted):
+    tool = {"type": "function", "function": {"name": "run", "parameters": {"type": "object", "properties": {
+        "cmd": {"type": "string"}, "timeout": {"type": "integer"}, "login": {"type": "boolean"}}}}}
+    call = ("<tool_call>\n<function=run>\n<parameter=cmd>\n42\n</parameter>\n<parameter=timeout>\n30\n</parameter>\n"
+            "<parameter=login>\nfalse\n</parameter>\n</function>\n</tool_call>")
+    with scripted([call]) as (client, _, _):
+        reply = client.chat.completions.create(model="scripted", messages=HI, tools=[tool])
+    arguments = json.loads(reply.choices[0].message.tool_calls[0].function.arguments)
+    assert arguments == {"cmd": "42", "timeout": 30, "login": False}

@@ -119,10 +119,10 @@ def _prepare(model: ServedModel, req: ChatRequest):
     top_k = (req.top_logprobs or 0) if req.logprobs else 0
     if top_k:
         model.require_scorer("top_logprobs")  # before a stream opens, so the answer is a 400
-    return prompt, params, top_k, bool(tools)
+    return prompt, params, top_k, tools
 
 
-def _message(model: ServedModel, choice: Choice, tools: bool) -> tuple[dict, str]:
+def _message(model: ServedModel, choice: Choice, tools: list[dict]) -> tuple[dict, str]:
     reply = split_reply(choice.text, tools=tools)
     message: dict = {"role": "assistant", "content": reply.content}
     if reply.calls:
@@ -162,7 +162,7 @@ async def chat_completions(model: ServedModel, body: dict) -> dict | AsyncIterat
     return response
 
 
-def _chunks(model: ServedModel, req: ChatRequest, index: int, choice: Choice, tools: bool):
+def _chunks(model: ServedModel, req: ChatRequest, index: int, choice: Choice, tools: list[dict]):
     """The chunks of one choice after the opening one: its content token by token (with each
     token's logprobs), its tool calls whole, then the finish reason."""
     message, finish = _message(model, choice, tools)
@@ -182,7 +182,7 @@ def _chunks(model: ServedModel, req: ChatRequest, index: int, choice: Choice, to
     yield last
 
 
-async def _stream(model: ServedModel, req: ChatRequest, prompt: list[int], run, tools: bool):
+async def _stream(model: ServedModel, req: ChatRequest, prompt: list[int], run, tools: list[dict]):
     head = {"id": new_id("chatcmpl"), "object": "chat.completion.chunk", "created": int(time.time()),
             "model": model.name}
 

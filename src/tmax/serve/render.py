@@ -8,7 +8,8 @@
 - ``prompt_ids``: messages and tool schemas through the tokenizer's chat template
   (``apply_chat_template(..., tools=...)``), contents tokenized as plain text.
 - ``split_reply``: reply text -> thinking, content and tool calls, read with tmax's own
-  tool-call parsers (Qwen3 XML or Hermes JSON inside ``<tool_call>``).
+  tool-call parsers (Qwen3 XML or Hermes JSON inside ``<tool_call>``), each argument given
+  the JSON type its tool schema declares.
 """
 
 from __future__ import annotations
@@ -131,10 +132,10 @@ class Reply:
     calls: list[ToolCall] = field(default_factory=list)
 
 
-def split_reply(text: str, *, tools: bool, thinking: bool = False) -> Reply:
-    """Reply text -> content, thinking (``<think>...</think>``, when ``thinking``) and tool calls
-    (when ``tools``). A malformed call stays in the content, where the client's own parser can
-    report it."""
+def split_reply(text: str, *, tools: list[dict] | None, thinking: bool = False) -> Reply:
+    """Reply text -> content, thinking (``<think>...</think>``, when ``thinking``) and calls of
+    ``tools`` (chat-style schemas; none: no parsing). A malformed call stays in the content,
+    where the client's own parser can report it."""
     reasoning = None
     if thinking and "</think>" in text:
         head, text = text.split("</think>", 1)
@@ -147,7 +148,37 @@ def split_reply(text: str, *, tools: bool, thinking: bool = False) -> Reply:
             calls = []
         if calls:
             text = text.split("<tool_call>", 1)[0].rstrip()
+        schemas = {t["function"]["name"]: t["function"].get("parameters") or {} for t in tools}
+        for call in calls:
+            call.arguments = typed_arguments(call.arguments, schemas.get(call.name, {}))
     return Reply(text, reasoning, calls)
+
+
+_JSON_TYPES = {"integer": int, "number": (int, float), "boolean": bool, "object": dict, "array": list,
+               "null": type(None)}
+
+
+def typed_arguments(arguments: dict, schema: dict) -> dict:
+    """Qwen3 XML writes every argument as text; give each the JSON type its schema declares
+    (``"5"`` -> 5 for an integer), as vLLM's ``qwen3_xml`` parser does. Text that does not
+    read as that type stays text."""
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(properties, dict):
+        return arguments
+    out = dict(arguments)
+    for key, value in arguments.items():
+        declared = properties[key].get("type") if isinstance(properties.get(key), dict) else None
+        declared = declared if isinstance(declared, list) else [declared]
+        if not isinstance(value, str) or "string" in declared or not set(declared) & set(_JSON_TYPES):
+            continue
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            continue
+        if any(isinstance(parsed, _JSON_TYPES[k]) and (k == "boolean" or not isinstance(parsed, bool))
+               for k in declared if k in _JSON_TYPES):
+            out[key] = parsed
+    return out
 
 
 def new_id(prefix: str) -> str:

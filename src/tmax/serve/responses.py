@@ -149,7 +149,7 @@ def input_messages(req: ResponsesRequest) -> list[dict]:
     return normalize_messages(messages, where="input")
 
 
-def output_items(choice: Choice, kinds: dict, tools: bool) -> list[dict]:
+def output_items(choice: Choice, kinds: dict, tools: list[dict]) -> list[dict]:
     reply = split_reply(choice.text, tools=tools, thinking=True)
     items: list[dict] = []
     if reply.reasoning is not None:
@@ -214,6 +214,6 @@ async def responses(model: ServedModel, body: dict):
     response = envelope(model, req, new_id("resp"), int(time.time()))
     if req.stream:
         return response_events(response, run, lambda c: finish(response, c, prompt,
-                                                                 output_items(c, kinds, bool(schemas))))
+                                                                 output_items(c, kinds, schemas)))
     choice = await anyio.to_thread.run_sync(run)
-    return finish(response, choice, prompt, output_items(choice, kinds, bool(schemas)))
+    return finish(response, choice, prompt, output_items(choice, kinds, schemas))
