@@ -26,6 +26,12 @@ TORCH=${TMAX_TORCH-torch==2.13.0}
 if [ -n "$TORCH" ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
   .venv/bin/pip install -q "$TORCH"
 fi
-.venv/bin/pip install -q -e '.[dev,model,cluster]'
+.venv/bin/pip install -q -e '.[dev,model,cluster,serve]'
+# Codex CLI (an outside agent that speaks the Responses API; tests/serve runs it against `tmax serve`)
+CODEX=${TMAX_CODEX-@openai/codex@0.171.0}
+if [ -n "$CODEX" ] && command -v npm >/dev/null && ! command -v codex >/dev/null; then
+  echo "== installing Codex CLI ($CODEX)"
+  $SUDO npm install -g -s "$CODEX" || echo "   Codex CLI did not install; its tests will skip"
+fi
 echo "== base image and verifier layer"
 $SUDO .venv/bin/tmax images bootstrap

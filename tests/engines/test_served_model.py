@@ -12,7 +12,7 @@ import pytest
 from tmax.engines import EngineConfig, SamplingParams, policy_factory
 from tmax.engines.hf import HFEngine
 from tmax.engines.openai import OpenAIClient
-from tmax.engines.server import ModelServer
+from tmax.serve import ModelServer
 from tmax.errors import ConfigError, InfraError
 from tmax.harness.loop import HarnessConfig, run_episode
 from tmax.sandbox.base import SandboxSpec
@@ -72,15 +72,15 @@ def test_token_mode_returns_the_sampled_ids_and_their_logprobs(server, engine, b
 
 
 def test_tool_calls_in_the_text_come_back_structured(server):
-    # the server parses what the model wrote; drive it with a prompt-free check of the parser path
-    from tmax.engines.server import _tool_calls
+    # the server parses what the model wrote (tests/serve drives this end to end with a scripted engine)
+    from tmax.harness.prompts import BASH_TOOL
+    from tmax.serve.render import split_reply
 
-    text, calls = _tool_calls("thinking\n<tool_call>\n<function=bash>\n<parameter=command>\nls\n</parameter>\n"
-                              "</function>\n</tool_call>")
-    assert text == "thinking" and calls[0]["function"]["name"] == "bash"
-    assert calls[0]["function"]["arguments"] == '{"command": "ls"}'
+    reply = split_reply("thinking\n<tool_call>\n<function=bash>\n<parameter=command>\nls\n</parameter>\n"
+                        "</function>\n</tool_call>", tools=[BASH_TOOL])
+    assert reply.content == "thinking" and reply.calls[0].name == "bash" and reply.calls[0].arguments == {"command": "ls"}
     response = httpx.post(f"{server.url}/chat/completions", json={
-        "model": "tiny", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4, "tools": [{}]}).json()
+        "model": "tiny", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4, "tools": [BASH_TOOL]}).json()
     assert response["choices"][0]["message"]["role"] == "assistant" and response["usage"]["completion_tokens"] <= 4
 
 

@@ -21,10 +21,21 @@ SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<tool_call>", 
 
 # Qwen-style: one <|im_start|>role ... <|im_end|> block per message; tool results go back in a
 # user turn wrapped in <tool_response>; assistant tool_calls (OpenAI form, arguments as a dict)
-# render as Qwen3 XML.
+# render as Qwen3 XML. Tools given to apply_chat_template(tools=...) open the system turn as
+# a "# Tools" section (their JSON schemas and the call format), before the system message.
 CHAT_TEMPLATE = (
+    "{%- set first_system = messages and messages[0].role == 'system' %}"
+    "{%- if tools %}"
+    "{{- '<|im_start|>system\\n# Tools\\n\\nYou may call these functions:\\n<tools>' }}"
+    "{%- for tool in tools %}{{- '\\n' + (tool | tojson) }}{%- endfor %}"
+    "{{- '\\n</tools>\\n\\nTo call a function, reply with:\\n<tool_call>\\n<function=NAME>\\n"
+    "<parameter=ARGUMENT>\\nVALUE\\n</parameter>\\n</function>\\n</tool_call>' }}"
+    "{%- if first_system %}{{- '\\n\\n' + messages[0].content }}{%- endif %}"
+    "{{- '<|im_end|>\\n' }}"
+    "{%- endif %}"
     "{%- for m in messages %}"
-    "{%- if m.role == 'tool' %}"
+    "{%- if tools and loop.first and first_system %}"
+    "{%- elif m.role == 'tool' %}"
     "{{- '<|im_start|>user\\n<tool_response>\\n' + m.content + '\\n</tool_response><|im_end|>\\n' }}"
     "{%- else %}"
     "{{- '<|im_start|>' + m.role + '\\n' + (m.content or '') }}"
@@ -32,7 +43,7 @@ CHAT_TEMPLATE = (
     "{{- '\\n<tool_call>\\n<function=' + call.function.name + '>\\n' }}"
     "{%- if call.function.arguments is mapping %}"
     "{%- for key, value in call.function.arguments.items() %}"
-    "{{- '<parameter=' + key + '>\\n' + value | string + '\\n</parameter>\\n' }}"
+    "{{- '<parameter=' + key + '>\\n' + (value if value is string else value | tojson) + '\\n</parameter>\\n' }}"
     "{%- endfor %}"
     "{%- else %}{{- call.function.arguments + '\\n' }}{%- endif %}"
     "{{- '</function>\\n</tool_call>' }}"
@@ -119,7 +130,8 @@ def ensure_tiny_model(config: TinyConfig | None = None) -> Path:
     from tmax.sandbox.base import cache_dir
 
     config = config or TinyConfig()
-    key = hashlib.sha256(json.dumps(config.model_dump(), sort_keys=True).encode()).hexdigest()[:12]
+    # the template is part of the key: a cached model made with an older template is rebuilt
+    key = hashlib.sha256((json.dumps(config.model_dump(), sort_keys=True) + CHAT_TEMPLATE).encode()).hexdigest()[:12]
     path = cache_dir() / "models" / f"tiny-{key}"
     if not (path / "tmax_tiny.json").exists():
         path.parent.mkdir(parents=True, exist_ok=True)
