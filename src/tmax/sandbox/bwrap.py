@@ -193,7 +193,7 @@ class BwrapSandbox(ShellSandbox):
             return "not limited"
         why = disk.unavailable()
         if why is None:
-            self._disk = disk.DiskQuota(self._dir / "rw", self.spec.storage_mb)
+            self._disk = disk.DiskQuota(self.spec.storage_mb)
             return f"{self.spec.storage_mb} MB filesystem"
         return f"files up to {self.spec.storage_mb} MB each; no total ({why})"
 
@@ -202,7 +202,8 @@ class BwrapSandbox(ShellSandbox):
         def copy(path: str) -> bool:  # a host root is seeded only for a workdir outside the masks
             return not self.host_root or (path == self.workdir and not any(under(path, m) for m in HOST_MASKS))
 
-        mounts, made = seed_writable_dirs(self.root, self.workdir, self._dir / "rw", copy=copy,
+        rw = self._disk.path if self._disk is not None else self._dir / "rw"
+        mounts, made = seed_writable_dirs(self.root, self.workdir, rw, copy=copy,
                                           make_mount_points=not self.host_root)
         if not made:  # a mount point bwrap cannot create in a read-only root
             self._single_root = False
@@ -366,8 +367,8 @@ class BwrapSandbox(ShellSandbox):
 
 
 def prune() -> int:
-    """Remove bwrap sandboxes whose tmax process is gone: their processes (by cgroup), cgroups
-    and per-sandbox dirs. Sandboxes of live tmax processes stay."""
+    """Remove bwrap sandboxes whose tmax process is gone: their processes (by cgroup), cgroups,
+    per-sandbox dirs and disk quota filesystems. Sandboxes of live tmax processes stay."""
     removed = 0
     for d in Path(tempfile.gettempdir()).glob("tmax-bwrap-*"):
         owner = d / "owner"
@@ -377,8 +378,7 @@ def prune() -> int:
         cgroup = _Cgroup.__new__(_Cgroup)
         cgroup.dirs = [g for g in groups if g.is_dir() and str(g).startswith(str(_CG))]
         cgroup.remove()  # kills what is left in them, then removes them
-        disk.unmount_stale(d / "rw")
         shutil.rmtree(d, ignore_errors=True)
-        Path(str(d / "rw") + ".img").unlink(missing_ok=True)
         removed += 1
+    disk.prune()
     return removed

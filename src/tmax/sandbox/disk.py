@@ -1,23 +1,37 @@
 """A disk quota for rootfs sandboxes: their writable dirs on a loop-mounted ext4 filesystem of
 the task's ``storage_mb``.
 
-Writes past the size fail inside the sandbox with ENOSPC, and the host loses at most that much
-(the image file is sparse: it costs what was written). One empty filesystem image per size is
-made once in the cache (``mkfs.ext4``); each sandbox gets a sparse copy of it (~20 ms) and a
-loop mount (~40 ms). Needs root (mount) and loop devices; where either is missing the sandbox
-runs without a quota and its ``limits`` say so.
+Writes past the size fail inside the sandbox with ENOSPC, and the host loses at most that much:
+the image file is sparse and mounted with ``discard``, so deleted files give their space back
+to the host. One empty filesystem image per size is made once in the cache (``mkfs.ext4``).
+Making and mounting a fresh copy costs ~60-100 ms, several times a short bwrap trial, so
+filesystems are pooled per process: a sandbox takes a free one of its size, and on close its
+files are deleted and the filesystem goes back to the pool (at most ``POOL_SIZE`` kept per
+size; the rest are unmounted). A filesystem is only ever used by one sandbox at a time. Each
+pooled mount lives in ``/tmp/tmax-disk-*`` with its owner's name, so ``tmax sandbox prune``
+unmounts those of a killed process. Needs root (mount) and loop devices; where either is
+missing the sandbox runs without a quota and its ``limits`` say so.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import secrets
 import shutil
 import subprocess
+import tempfile
+import threading
 from pathlib import Path
 
 from tmax.errors import SandboxError
 from tmax.io import file_lock
 from tmax.sandbox.base import cache_dir
+from tmax.sandbox.procs import owner_alive, owner_token
+
+POOL_SIZE = 32
+_POOL: dict[int, list["Quota"]] = {}
+_LOCK = threading.Lock()
 
 
 def unavailable() -> str | None:
@@ -47,30 +61,76 @@ def _template(size_mb: int) -> Path:
     return image
 
 
-class DiskQuota:
-    """``mount_at`` becomes an empty ext4 filesystem of ``size_mb``; ``remove()`` undoes it."""
+class Quota:
+    """One mounted filesystem of ``size_mb`` under ``/tmp/tmax-disk-*``."""
 
-    def __init__(self, mount_at: Path, size_mb: int):
-        self.mount_at, self.image = mount_at, mount_at.with_name(mount_at.name + ".img")
+    def __init__(self, size_mb: int):
+        self.size_mb = size_mb
+        self.home = Path(tempfile.mkdtemp(prefix="tmax-disk-"))
+        (self.home / "owner").write_text(owner_token())
+        self.image, self.mount_at = self.home / "fs.img", self.home / "fs"
+        self.mount_at.mkdir()
         subprocess.run(["cp", "--sparse=always", str(_template(size_mb)), str(self.image)], check=True)
-        mount_at.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run(["mount", "-o", "loop,nosuid,nodev", str(self.image), str(mount_at)],
+        proc = subprocess.run(["mount", "-o", "loop,nosuid,nodev,discard", str(self.image), str(self.mount_at)],
                               capture_output=True, text=True)
         if proc.returncode != 0:
-            self.image.unlink(missing_ok=True)
+            shutil.rmtree(self.home, ignore_errors=True)
             raise SandboxError(f"could not mount the disk quota: {proc.stderr.strip()}", where="sandbox disk quota",
                                fix="check loop devices (`losetup -f`), or run without a storage limit")
-        self.mounted = True
+
+    def destroy(self) -> None:
+        unmount(self.home)
+
+
+def unmount(home: Path) -> None:
+    fs = home / "fs"
+    if os.path.ismount(fs) and subprocess.run(["umount", str(fs)], capture_output=True).returncode != 0:
+        subprocess.run(["umount", "-l", str(fs)], capture_output=True)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+class DiskQuota:
+    """A directory on a quota filesystem of ``size_mb`` for one sandbox; ``remove()`` deletes
+    its files and hands the filesystem back to the pool."""
+
+    def __init__(self, size_mb: int):
+        with _LOCK:
+            free = _POOL.get(size_mb) or []
+            self.quota = free.pop() if free else None
+        self.quota = self.quota or Quota(size_mb)
+        self.path = self.quota.mount_at / secrets.token_hex(6)
+        self.path.mkdir()
 
     def remove(self) -> None:
-        if self.mounted:
-            if subprocess.run(["umount", str(self.mount_at)], capture_output=True).returncode != 0:
-                subprocess.run(["umount", "-l", str(self.mount_at)], capture_output=True)
-            self.mounted = False
-        self.image.unlink(missing_ok=True)
+        if self.quota is None:
+            return
+        quota, self.quota = self.quota, None
+        shutil.rmtree(self.path, ignore_errors=True)
+        if any(p.name != "lost+found" for p in quota.mount_at.iterdir()):  # not all deleted: do not hand it on
+            return quota.destroy()
+        with _LOCK:
+            free = _POOL.setdefault(quota.size_mb, [])
+            if len(free) < POOL_SIZE:
+                free.append(quota)
+                return
+        quota.destroy()
 
 
-def unmount_stale(mount_at: Path) -> None:
-    """Undo a quota a killed process left mounted (``tmax sandbox prune``)."""
-    if os.path.ismount(mount_at):
-        subprocess.run(["umount", "-l", str(mount_at)], capture_output=True)
+@atexit.register
+def _drain() -> None:
+    with _LOCK:
+        pooled = [q for free in _POOL.values() for q in free]
+        _POOL.clear()
+    for quota in pooled:
+        quota.destroy()
+
+
+def prune() -> int:
+    """Unmount and remove quota filesystems whose tmax process is gone."""
+    removed = 0
+    for home in Path(tempfile.gettempdir()).glob("tmax-disk-*"):
+        owner = home / "owner"
+        if home.is_dir() and owner.is_file() and not owner_alive(owner.read_text().strip()):
+            unmount(home)
+            removed += 1
+    return removed
