@@ -59,7 +59,6 @@ def test_prune_removes_only_sandboxes_whose_process_is_gone(podman_image, rootfs
 def test_task_rootfs_shares_the_base_files_and_prunes(podman_image, tmp_path, monkeypatch):
     from tmax.sandbox import cache, images
 
-    image = f"localhost/tmax/cache-test:{os.getpid()}"
     (tmp_path / "Dockerfile").write_text(f"FROM {podman_image}\nRUN head -c 3000000 /dev/urandom > /added.bin\n")
     built = images.build_image("cache-test", tmp_path / "Dockerfile", tmp_path)
     try:

@@ -70,13 +70,12 @@ import shlex
 import shutil
 import signal
 import subprocess
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 from tmax.errors import SandboxError
-from tmax.sandbox import cache
+from tmax.sandbox import cache, tarpipe
 from tmax.sandbox.base import SandboxSpec, ShellSandbox, cache_dir
 from tmax.sandbox.rootfs import PATH, RootfsFiles, norm, seed_writable_dirs
 from tmax.sandbox.procs import kill_namespace, pid_namespace
@@ -93,10 +92,6 @@ _LIMIT_LEVEL: dict[str, tuple[int, str]] = {}
 _KILL_INSIDE = ('for _ in 1 2 3 4 5 6 7 8; do n=0; for f in /proc/[0-9]*; do p=${f#/proc/}; '
                 'case " 1 $KEEP $$ " in *" $p "*) continue;; esac; kill -9 "$p" 2>/dev/null && n=$((n+1)); '
                 'done; [ "$n" = 0 ] && break; done; true')
-# Download of a path outside the bound directories: resolved and archived inside the sandbox.
-_TAR_OUT = ('p=$(readlink -f -- "$1") && [ -e "$p" ] && [ "$p" != / ] && cd -- "${p%/*}/" && '
-            'exec tar -c -f - -- "${p##*/}"')
-_TAR_IN = 'mkdir -p -- "$1" && cd -- "$1" && exec tar -x -f -'
 
 
 def find_binary() -> str:
@@ -126,20 +121,6 @@ def _cli_env() -> dict[str, str]:
     """The host environment for the apptainer CLI, minus variables that act as its flags."""
     return {k: v for k, v in os.environ.items()
             if k in _KEEP_ENV or not k.startswith(("APPTAINER", "SINGULARITY"))}
-
-
-def _as_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    info.uid = info.gid = 0
-    info.uname = info.gname = "root"
-    return info
-
-
-def _safe_member(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
-    """Regular files, dirs and links that stay inside ``dest``; everything else is skipped."""
-    try:
-        return tarfile.data_filter(member, dest)
-    except tarfile.FilterError:
-        return None
 
 
 class ApptainerSandbox(ShellSandbox):
@@ -357,36 +338,15 @@ class ApptainerSandbox(ShellSandbox):
             return self._stream_in(src, dest)
         self.files.put(src, dest)
 
+    def _tar_command(self, script: str, path: str) -> list[str]:
+        return self._join("bash", "-c", script, "tmax-copy", path)
+
     def _stream_in(self, src: Path, dest: str) -> None:
-        """Copy ``src`` (a directory's contents, or one file to path ``dest``) through tar inside
-        the sandbox: for paths in the overlay, which the host cannot see."""
-        target = dest if src.is_dir() else os.path.dirname(dest)
-        log = self._dir / "upload.log"
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(self._join("bash", "-c", _TAR_IN, "upload", target), stdin=subprocess.PIPE,
-                                    stdout=out, stderr=subprocess.STDOUT, env=_cli_env(), cwd=self._dir)
-            try:
-                with tarfile.open(fileobj=proc.stdin, mode="w|") as tar:
-                    if src.is_dir():
-                        for child in sorted(src.iterdir()):
-                            tar.add(child, arcname=child.name, filter=_as_root)
-                    else:
-                        tar.add(src, arcname=os.path.basename(dest), filter=_as_root)
-            except BrokenPipeError:
-                pass
-            finally:
-                try:
-                    proc.stdin.close()
-                except BrokenPipeError:
-                    pass
-            try:
-                code = proc.wait(timeout=600)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                code = proc.wait()
-        if code != 0:
-            raise SandboxError(f"upload {src} -> {dest} failed: {log.read_text(errors='replace').strip()[-1500:]}",
-                               where="apptainer upload", fix="write under one of: " + ", ".join(sorted(self.mounts)))
+        """Through tar inside the sandbox: for paths in the overlay, which the host cannot see."""
+        failed = tarpipe.push(self._tar_command, src, dest, self._dir / "upload.log", env=_cli_env(), cwd=self._dir)
+        if failed is not None:
+            raise SandboxError(f"upload {src} -> {dest} failed: {failed}", where="apptainer upload",
+                               fix="write under one of: " + ", ".join(sorted(self.mounts)))
 
     def download(self, src: str, dest: Path) -> None:
         if not self.files.bound(self.files.resolve(norm(src))):
@@ -405,31 +365,7 @@ class ApptainerSandbox(ShellSandbox):
         return self.files.open_file(src)
 
     def _stream_out(self, src: str, dest: Path) -> None:
-        """Copy ``src`` out through tar run inside the sandbox (links leaving it are skipped)."""
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        unpack = Path(tempfile.mkdtemp(prefix=".tmax-download-", dir=dest.parent))
-        try:
-            with open(self._dir / "download.log", "wb") as err:
-                proc = subprocess.Popen(self._join("bash", "-c", _TAR_OUT, "download", norm(src)),
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
-                                        env=_cli_env(), cwd=self._dir)
-                try:
-                    with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
-                        tar.extractall(unpack, filter=_safe_member)
-                except tarfile.ReadError:
-                    pass  # nothing came: the path is absent (the exit status says so)
-                finally:
-                    proc.stdout.close()
-                    code = proc.wait(timeout=600)
-            got = list(unpack.iterdir())
-            if code != 0 or len(got) != 1 or not (got[0].is_file() or got[0].is_dir()) or got[0].is_symlink():
-                raise SandboxError(f"{src} does not exist in the sandbox (or is not a file)", where="download")
-            if got[0].is_dir():
-                shutil.copytree(got[0], dest, symlinks=True, dirs_exist_ok=True)
-            else:
-                shutil.copy2(got[0], dest)
-        finally:
-            shutil.rmtree(unpack, ignore_errors=True)
+        tarpipe.pull(self._tar_command, norm(src), dest, self._dir / "download.log", env=_cli_env(), cwd=self._dir)
 
     # -- stop -------------------------------------------------------------------------------
     def close(self) -> None:
