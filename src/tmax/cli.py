@@ -153,12 +153,14 @@ def _print_summary(summary, job_dir: Path) -> None:
 
 @app.command("train")
 def train_cmd(
-    config: Path = typer.Argument(..., help="TOML/YAML training config (see tmax.rl.train.TrainConfig)."),
+    config: Path = typer.Argument(..., help="TOML/YAML training config (see tmax.rl.config.TrainConfig)."),
     set_: list[str] = typer.Option([], "--set", help="Dotted override, e.g. step.loss=ppo_clip."),
 ) -> None:
     """Outcome-only RL (DPPO) in real sandboxes; resumes from the run dir's newest checkpoint."""
+    from tmax.cluster import TRAINERS
     from tmax.config import apply_overrides, build_config, read_config_file
-    from tmax.rl.train import TrainConfig, train
+    from tmax.rl.config import TrainConfig
+    from tmax.rl.train import train
 
     cfg = build_config(TrainConfig, apply_overrides(read_config_file(config), set_), where=str(config))
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
@@ -170,7 +172,7 @@ def train_cmd(
                 f"step {m['step']}: reward {m['reward']:.3f} solve {m['solve_rate']:.2f} "
                 f"groups {m['n_informative']}/{m['n_pulled']} stale {m['n_stale']}"))
 
-        run_dir = train(cfg, on_step=on_step)
+        run_dir = train(cfg, TRAINERS[cfg.cluster.backend], on_step=on_step)
     console.print(f"done: {run_dir} (metrics.jsonl, checkpoints/, rollouts/)")
 
 

@@ -97,7 +97,7 @@ class RolloutWorker:
         from tmax.engines.chat import ChatRenderer
         from tmax.engines.policy import TokenPolicy
         from tmax.rl.rollouts import LocalGroups
-        from tmax.rl.train import TrainConfig
+        from tmax.rl.config import TrainConfig
 
         cfg = TrainConfig.model_validate(cfg)
         c = cfg.cluster
@@ -139,7 +139,7 @@ class RolloutWorker:
 
 class TrainerRank:
     def __init__(self, rank: int, world: int, cfg: dict):
-        from tmax.rl.train import TrainConfig
+        from tmax.rl.config import TrainConfig
 
         self.rank, self.world, self.cfg = rank, world, TrainConfig.model_validate(cfg)
         _threads(self.cfg.cluster.torch_threads)

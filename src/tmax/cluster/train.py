@@ -91,7 +91,7 @@ class RayGroups:
 
 
 class RayTrainer:
-    """``LocalTrainer``'s methods (resume, version, step, sync, save, save_model, close) over Ray."""
+    """The ``tmax.rl.trainer.Trainer`` protocol (``LocalTrainer``'s methods) over Ray actors."""
 
     def __init__(self, cfg):
         try:

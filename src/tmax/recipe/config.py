@@ -63,7 +63,7 @@ class RecipeConfig(BaseModel):
     sft: dict = Field(default_factory=_sft_defaults,
                       description="tmax.sft.train.SFTConfig fields (model, jobs and out are set by the recipe).")
     rl: dict = Field(default_factory=_rl_defaults,
-                     description="tmax.rl.train.TrainConfig fields (model, tasks, run_dir, sandbox, harness are set).")
+                     description="tmax.rl.config.TrainConfig fields (model, tasks, run_dir, sandbox, harness are set).")
     eval: EvalSection = Field(default_factory=EvalSection)
 
     @field_validator("sft")
@@ -77,7 +77,7 @@ class RecipeConfig(BaseModel):
     @field_validator("rl")
     @classmethod
     def _check_rl(cls, value: dict) -> dict:
-        from tmax.rl.train import TrainConfig
+        from tmax.rl.config import TrainConfig
 
         merged = {**_rl_defaults(), **value}
         TrainConfig(model="-", tasks=["-"], **merged)

@@ -53,7 +53,9 @@ def run_recipe(cfg: RecipeConfig, *, log: Callable[[str], None] = _log_default, 
     from tmax.engines.tiny import build_tiny_model
     from tmax.envgen.starter import split
     from tmax.recipe.report import write_report
-    from tmax.rl.train import TrainConfig, train
+    from tmax.cluster import TRAINERS
+    from tmax.rl.config import TrainConfig
+    from tmax.rl.train import train
     from tmax.sft.train import SFTConfig, model_dir, train_sft
 
     progress = progress or (lambda stage: None)
@@ -86,7 +88,7 @@ def run_recipe(cfg: RecipeConfig, *, log: Callable[[str], None] = _log_default, 
     stage("sft", lambda: train_sft(sft_cfg, on_step=progress("sft")))
     stage("eval-sft", lambda: _eval(cfg, out, "eval-sft", [str(heldout_dir)], "hf", str(sft_model),
                                     cfg.eval.runs, progress))
-    stage("rl", lambda: train(rl_cfg, on_step=progress("rl")))
+    stage("rl", lambda: train(rl_cfg, TRAINERS[rl_cfg.cluster.backend], on_step=progress("rl")))
     stage("eval-rl", lambda: _eval(cfg, out, "eval-rl", [str(heldout_dir)], "hf", str(out / "rl" / "model"),
                                    cfg.eval.runs, progress))
     report = write_report(out, stages)
