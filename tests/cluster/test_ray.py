@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from tests.conftest import EXAMPLES
-from tests.rl.test_sharding import CFG, _assert_close, _groups, _model
+from tests.training.test_sharding import CFG, _assert_close, _groups, _model
 
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'tmax[cluster]')")
 

@@ -7,7 +7,7 @@
   ``sandboxes_per_worker`` at once, behind a circuit breaker (``tmax.cluster.breaker``).
   Episodes ask the engine actor for tokens; trial dirs go to ``<run_dir>/rollouts`` (the run
   dir must be on storage every node sees, as must the tasks).
-- ``TrainerRank``: one FSDP rank of the trainer (``tmax.rl.sharding``); every rank gets the
+- ``TrainerRank``: one FSDP rank of the trainer (``tmax.training.sharding``); every rank gets the
   same groups and runs its share of the micro-batches.
 """
 
@@ -156,7 +156,7 @@ class TrainerRank:
         import torch
 
         from tmax.engines.hf import load_model, upcast_lm_head
-        from tmax.rl.sharding import enable_gradient_checkpointing, init_process_group, shard
+        from tmax.training.sharding import enable_gradient_checkpointing, init_process_group, shard
 
         cfg = self.cfg
         device = "cuda" if cfg.cluster.train_gpus > 0 else cfg.device
@@ -170,7 +170,7 @@ class TrainerRank:
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=0.0)
 
     def resume(self, config: dict, fresh: dict) -> dict:
-        from tmax.rl import checkpoint
+        from tmax.training import checkpoint
 
         return checkpoint.resume_run(Path(self.cfg.run_dir), config, self.model, self.optimizer, fresh)
 
@@ -183,7 +183,7 @@ class TrainerRank:
         """The full weights for the engines, in ``sync_dtype`` (rank 0; None on other ranks)."""
         import torch
 
-        from tmax.rl.sharding import full_state_dict
+        from tmax.training.sharding import full_state_dict
 
         weights = full_state_dict(self.model)  # a collective: every rank calls it
         if self.rank != 0:
@@ -223,14 +223,14 @@ class TrainerRank:
             self.broadcast.send(weights)
 
     def save(self, step: int, state: dict) -> None:
-        from tmax.rl import checkpoint
+        from tmax.training import checkpoint
 
         checkpoint.save(Path(self.cfg.run_dir), step, self.model, self.optimizer, state,
                         keep=self.cfg.keep_checkpoints)
 
     def save_model(self, out_dir: str) -> None:
         from tmax.engines.hf import save_model
-        from tmax.rl.sharding import full_state_dict
+        from tmax.training.sharding import full_state_dict
 
         weights = full_state_dict(self.model)
         if self.rank == 0:

@@ -53,7 +53,7 @@ class LocalTrainer:
         from tmax.engines.hf import HFEngine, load_model, upcast_lm_head
         from tmax.engines.policy import TokenPolicy
         from tmax.rl.rollouts import LocalGroups
-        from tmax.rl.sharding import enable_gradient_checkpointing
+        from tmax.training.sharding import enable_gradient_checkpointing
 
         self.cfg = cfg
         self.model, self.tokenizer = load_model(cfg.model, device=cfg.device, dtype="float32")
@@ -70,7 +70,7 @@ class LocalTrainer:
                                   concurrency=cfg.rollout_concurrency, harness=cfg.harness)
 
     def resume(self, config: dict, fresh: dict) -> dict:
-        from tmax.rl import checkpoint
+        from tmax.training import checkpoint
 
         return checkpoint.resume_run(Path(self.cfg.run_dir), config, self.model, self.optimizer, fresh)
 
@@ -86,7 +86,7 @@ class LocalTrainer:
         self.engine.load_weights(self.model.state_dict(), version=version)
 
     def save(self, step: int, state: dict) -> None:
-        from tmax.rl import checkpoint
+        from tmax.training import checkpoint
 
         checkpoint.save(Path(self.cfg.run_dir), step, self.model, self.optimizer, state, keep=self.cfg.keep_checkpoints)
 
