@@ -94,19 +94,17 @@ class RolloutWorker:
 
         from tmax.cluster.breaker import CircuitBreaker
         from tmax.engines.batching import Batcher
-        from tmax.engines.chat import ChatRenderer
-        from tmax.engines.policy import TokenPolicy
-        from tmax.rl.rollouts import LocalGroups
+        from tmax.engines.policy import token_policies
         from tmax.rl.config import TrainConfig
+        from tmax.rl.rollouts import LocalGroups
 
         cfg = TrainConfig.model_validate(cfg)
         c = cfg.cluster
         _threads(c.torch_threads)
         self.name, self.node = name, socket.gethostname()
         self.batcher = Batcher(RemoteEngine(engine), max_batch=c.sandboxes_per_worker)
-        renderer = ChatRenderer(AutoTokenizer.from_pretrained(cfg.model))
-        new_policy = lambda: TokenPolicy(self.batcher, renderer, cfg.sampling,  # noqa: E731
-                                         max_context_tokens=cfg.max_context_tokens)
+        new_policy = token_policies(self.batcher, AutoTokenizer.from_pretrained(cfg.model), cfg.sampling,
+                                    max_context_tokens=cfg.max_context_tokens)
         self.groups = LocalGroups(new_policy, cfg.run_dir, group_size=cfg.group_size, sandbox=cfg.sandbox,
                                   concurrency=c.sandboxes_per_worker, harness=cfg.harness)
         self.breaker = CircuitBreaker(window=c.breaker_window, min_episodes=c.breaker_min_episodes,
@@ -153,21 +151,13 @@ class TrainerRank:
             return ray.util.get_node_ip_address(), s.getsockname()[1]
 
     def setup(self, address: str, port: int) -> None:
-        import torch
-
-        from tmax.engines.hf import load_model, upcast_lm_head
-        from tmax.training.sharding import enable_gradient_checkpointing, init_process_group, shard
+        from tmax.training.model import load_trainable
 
         cfg = self.cfg
         device = "cuda" if cfg.cluster.train_gpus > 0 else cfg.device
-        self.model, self.tokenizer = load_model(cfg.model, device=device, dtype="float32")
-        upcast_lm_head(self.model)
-        if self.world > 1:
-            init_process_group(self.rank, self.world, address, port)
-            shard(self.model, gradient_checkpointing=cfg.gradient_checkpointing)
-        elif cfg.gradient_checkpointing:
-            enable_gradient_checkpointing(self.model)
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=0.0)
+        self.model, self.tokenizer, self.optimizer = load_trainable(
+            cfg.model, device=device, lr=cfg.lr, gradient_checkpointing=cfg.gradient_checkpointing,
+            rank=self.rank, world=self.world, address=address, port=port)
 
     def resume(self, config: dict, fresh: dict) -> dict:
         from tmax.training import checkpoint

@@ -45,21 +45,17 @@ def _openai(cfg: EngineConfig) -> PolicyFactory:
         return lambda: ChatPolicy(client, cfg.sampling, max_context_tokens=cfg.max_context_tokens)
     from transformers import AutoTokenizer
 
-    from tmax.engines.chat import ChatRenderer
-    from tmax.engines.policy import TokenPolicy
+    from tmax.engines.policy import token_policies
 
-    renderer = ChatRenderer(AutoTokenizer.from_pretrained(cfg.tokenizer))
-    engine = OpenAITokenEngine(client)
-    return lambda: TokenPolicy(engine, renderer, cfg.sampling, max_context_tokens=cfg.max_context_tokens)
+    return token_policies(OpenAITokenEngine(client), AutoTokenizer.from_pretrained(cfg.tokenizer), cfg.sampling,
+                          max_context_tokens=cfg.max_context_tokens)
 
 
 def _in_process(engine, tokenizer, cfg: EngineConfig) -> PolicyFactory:
     from tmax.engines.batching import Batcher
-    from tmax.engines.chat import ChatRenderer
-    from tmax.engines.policy import TokenPolicy
+    from tmax.engines.policy import token_policies
 
-    batcher, renderer = Batcher(engine), ChatRenderer(tokenizer)
-    return lambda: TokenPolicy(batcher, renderer, cfg.sampling, max_context_tokens=cfg.max_context_tokens)
+    return token_policies(Batcher(engine), tokenizer, cfg.sampling, max_context_tokens=cfg.max_context_tokens)
 
 
 def _hf(cfg: EngineConfig) -> PolicyFactory:

@@ -46,26 +46,20 @@ class LocalTrainer:
     over Ray actors and FSDP ranks."""
 
     def __init__(self, cfg: TrainConfig):
-        import torch
-
         from tmax.engines.batching import Batcher
-        from tmax.engines.chat import ChatRenderer
-        from tmax.engines.hf import HFEngine, load_model, upcast_lm_head
-        from tmax.engines.policy import TokenPolicy
+        from tmax.engines.hf import HFEngine, load_model
+        from tmax.engines.policy import token_policies
         from tmax.rl.rollouts import LocalGroups
-        from tmax.training.sharding import enable_gradient_checkpointing
+        from tmax.training.model import load_trainable
 
         self.cfg = cfg
-        self.model, self.tokenizer = load_model(cfg.model, device=cfg.device, dtype="float32")
-        upcast_lm_head(self.model)  # no-op in fp32; keeps the recipe's fp32 head when the body is bf16
-        if cfg.gradient_checkpointing:
-            enable_gradient_checkpointing(self.model)
+        self.model, self.tokenizer, self.optimizer = load_trainable(
+            cfg.model, device=cfg.device, lr=cfg.lr, gradient_checkpointing=cfg.gradient_checkpointing)
         engine_model, _ = load_model(cfg.model, device=cfg.device, dtype="float32")
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=0.0)
         self.engine = HFEngine(engine_model, self.tokenizer, device=cfg.device)
-        self.batcher, renderer = Batcher(self.engine), ChatRenderer(self.tokenizer)
-        new_policy = lambda: TokenPolicy(self.batcher, renderer, cfg.sampling,  # noqa: E731
-                                         max_context_tokens=cfg.max_context_tokens)
+        self.batcher = Batcher(self.engine)
+        new_policy = token_policies(self.batcher, self.tokenizer, cfg.sampling,
+                                    max_context_tokens=cfg.max_context_tokens)
         self.runner = LocalGroups(new_policy, cfg.run_dir, group_size=cfg.group_size, sandbox=cfg.sandbox,
                                   concurrency=cfg.rollout_concurrency, harness=cfg.harness)
 

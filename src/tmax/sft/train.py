@@ -113,14 +113,14 @@ def train_sft(cfg: SFTConfig, *, on_step=None) -> Path:
     ``on_step(metrics, n_steps_total)`` after each optimizer step."""
     import torch
 
-    from tmax.engines.hf import load_model, save_model
+    from tmax.engines.hf import save_model
     from tmax.training import checkpoint
+    from tmax.training.model import load_trainable
 
     final, out = model_dir(cfg), Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
-    model, tokenizer = load_model(cfg.model, device=cfg.device, dtype="float32")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
+    model, tokenizer, optimizer = load_trainable(cfg.model, device=cfg.device, lr=cfg.lr)
     state = checkpoint.resume_run(out, cfg.model_dump(mode="json"), model, optimizer, {"step": 0, "epoch": 0})
     if (out / "DONE").exists() and (final / "config.json").exists():
         return final
