@@ -36,23 +36,8 @@ class RemoteEngine:
         return ray.get(self.handle.generate.remote(prompts, params))
 
 
-def hf_engine(model_dir: str, device: str = "cpu"):
-    from tmax.engines.hf import HFEngine
-
-    return HFEngine.from_pretrained(model_dir, device=device, dtype="float32")
-
-
-def vllm_engine(model_dir: str, device: str = "cuda"):
-    from tmax.engines.vllm import VLLMEngine
-
-    return VLLMEngine(model_dir)
-
-
-ENGINES = {"hf": hf_engine, "vllm": vllm_engine}
-
-
 class EngineActor:
-    """Serves ``make_engine()`` (a picklable callable, e.g. ``partial(ENGINES[kind], model_dir)``)."""
+    """Serves ``make_engine()`` (a picklable callable, e.g. ``partial(tmax.engines.ENGINES[kind], cfg)``)."""
 
     def __init__(self, make_engine, max_batch: int, torch_threads: int | None = None):
         from tmax.engines.batching import Batcher
