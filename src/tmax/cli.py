@@ -223,7 +223,7 @@ def recipe_cmd(
                 progress.update(bar_for(stage, total), completed=done, description=f"{stage}: trials")
 
             def on_step(metrics: dict, total: int | None = None) -> None:  # sft (with total) and rl
-                bar = bar_for(stage, total or cfg.rl["steps"])
+                bar = bar_for(stage, total or cfg.rl.steps)
                 shown = (f"loss {metrics['loss']:.4f}" if stage == "sft" else
                          f"reward {metrics['reward']:.3f} solve {metrics['solve_rate']:.2f}")
                 progress.update(bar, completed=metrics["step"], description=f"{stage}: {shown}")
