@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -119,7 +118,6 @@ def eval_(
     from tmax.config import apply_overrides, build_config, read_config_file, set_dotted
     from tmax.eval.job import EvalConfig
     from tmax.eval.report import load_job, summarize
-    from tmax.io import write_json_atomic
 
     data = read_config_file(config) if config else {}
     data["tasks"] = tasks
@@ -129,11 +127,8 @@ def eval_(
         if value is not None:
             set_dotted(data, key, value)
     cfg = build_config(EvalConfig, apply_overrides(data, set_), where=str(config or "tmax eval options"))
-    job_dir, summaries = _run_job(cfg)
-    [summary] = summarize([load_job(job_dir)])
-    job = json.loads((job_dir / "job.json").read_text())
-    job["metrics"] = summary.to_dict()
-    write_json_atomic(job_dir / "job.json", job)
+    job_dir, _ = _run_job(cfg)
+    [summary] = summarize([load_job(job_dir)])  # what run_eval wrote to job.json, for the table
     _print_summary(summary, job_dir)
 
 
