@@ -162,8 +162,8 @@ def train_cmd(
     with Progress(*columns, console=console) as progress:
         bar = progress.add_task("RL steps", total=cfg.steps)
 
-        def on_step(m: dict) -> None:
-            progress.update(bar, completed=m["step"], description=(
+        def on_step(m: dict, total: int) -> None:
+            progress.update(bar, completed=m["step"], total=total, description=(
                 f"step {m['step']}: reward {m['reward']:.3f} solve {m['solve_rate']:.2f} "
                 f"groups {m['n_informative']}/{m['n_pulled']} stale {m['n_stale']}"))
 
@@ -217,8 +217,8 @@ def recipe_cmd(
             def on_trial(summary, done: int, total: int) -> None:  # eval stages
                 progress.update(bar_for(stage, total), completed=done, description=f"{stage}: trials")
 
-            def on_step(metrics: dict, total: int | None = None) -> None:  # sft (with total) and rl
-                bar = bar_for(stage, total or cfg.rl.steps)
+            def on_step(metrics: dict, total: int) -> None:  # sft and rl
+                bar = bar_for(stage, total)
                 shown = (f"loss {metrics['loss']:.4f}" if stage == "sft" else
                          f"reward {metrics['reward']:.3f} solve {metrics['solve_rate']:.2f}")
                 progress.update(bar, completed=metrics["step"], description=f"{stage}: {shown}")

@@ -64,7 +64,7 @@ class Stop(Exception):
     pass
 
 
-def _stop_after_step_2(metrics):
+def _stop_after_step_2(metrics, total):
     if metrics["step"] == 2:
         raise Stop  # as if the job were killed after step 2's checkpoint
 

@@ -36,9 +36,10 @@ def _writer(run_dir: Path):
     return SummaryWriter(str(run_dir / "tensorboard"))
 
 
-def train(cfg: TrainConfig, make_trainer: Callable[[TrainConfig], Trainer], *, on_step=None) -> Path:
+def train(cfg: TrainConfig, make_trainer: Callable[[TrainConfig], Trainer], *,
+          on_step: Callable[[dict, int], None] | None = None) -> Path:
     """Run (or resume) RL training with the trainer ``make_trainer(cfg)`` builds (after seeding);
-    returns the run dir. ``on_step(metrics)`` after each step."""
+    returns the run dir. ``on_step(metrics, n_steps_total)`` after each step, as in SFT."""
     import random
 
     import torch
@@ -73,7 +74,7 @@ def train(cfg: TrainConfig, make_trainer: Callable[[TrainConfig], Trainer], *, o
             if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
                 trainer.save(step + 1, {"cursor": source.consumed})
             if on_step:
-                on_step(metrics)
+                on_step(metrics, cfg.steps)
         if not (run_dir / "model" / "config.json").exists() or state["step"] < cfg.steps:
             trainer.save_model(run_dir / "model")  # the trained policy, loadable for eval
     finally:

@@ -22,6 +22,7 @@ import json
 import math
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -108,7 +109,7 @@ def model_dir(cfg: SFTConfig) -> Path:
     return Path(cfg.out) / "model"
 
 
-def train_sft(cfg: SFTConfig, *, on_step=None) -> Path:
+def train_sft(cfg: SFTConfig, *, on_step: Callable[[dict, int], None] | None = None) -> Path:
     """Run (or resume, or skip when finished) SFT; returns the trained model dir.
     ``on_step(metrics, n_steps_total)`` after each optimizer step."""
     import torch
