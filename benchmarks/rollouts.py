@@ -91,7 +91,7 @@ def main() -> None:
     from tmax.cluster.train import RayGroups
     from tmax.engines.batching import Batcher
     from tmax.engines.chat import ChatRenderer
-    from tmax.engines.policy import TokenPolicy
+    from tmax.engines.token_policy import TokenPolicy
     from tmax.engines.tiny import ensure_tiny_model
     from tmax.rl.config import TrainConfig
     from tmax.rl.rollouts import LocalGroups

@@ -79,7 +79,7 @@ class RolloutWorker:
 
         from tmax.cluster.breaker import CircuitBreaker
         from tmax.engines.batching import Batcher
-        from tmax.engines.policy import token_policies
+        from tmax.engines.token_policy import token_policies
         from tmax.rl.config import TrainConfig
         from tmax.rl.rollouts import LocalGroups
 

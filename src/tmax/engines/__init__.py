@@ -47,7 +47,7 @@ def _openai_policies(cfg: EngineConfig) -> PolicyFactory:
         return lambda: ChatPolicy(client, cfg.sampling, max_context_tokens=cfg.max_context_tokens)
     from transformers import AutoTokenizer
 
-    from tmax.engines.policy import token_policies
+    from tmax.engines.token_policy import token_policies
 
     return token_policies(OpenAITokenEngine(client), AutoTokenizer.from_pretrained(cfg.tokenizer), cfg.sampling,
                           max_context_tokens=cfg.max_context_tokens)
@@ -77,7 +77,7 @@ def policy_factory(cfg: EngineConfig) -> PolicyFactory:
     (chat, or completions with token ids when ``tokenizer`` is set); ``hf`` and ``vllm`` build
     their engine from ``ENGINES`` once, and every episode shares it through a ``Batcher``."""
     from tmax.engines.batching import Batcher
-    from tmax.engines.policy import token_policies
+    from tmax.engines.token_policy import token_policies
 
     if cfg.name == "openai":
         return _openai_policies(cfg)

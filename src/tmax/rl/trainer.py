@@ -48,7 +48,7 @@ class LocalTrainer:
     def __init__(self, cfg: TrainConfig):
         from tmax.engines.batching import Batcher
         from tmax.engines.hf import HFEngine, load_model
-        from tmax.engines.policy import token_policies
+        from tmax.engines.token_policy import token_policies
         from tmax.rl.rollouts import LocalGroups
         from tmax.training.model import load_trainable
 
