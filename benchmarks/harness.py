@@ -82,7 +82,7 @@ def token_policy_factory(steps: int):
     from transformers import AutoTokenizer
 
     from tmax.engines.chat import ChatRenderer
-    from tmax.engines.policy import ScriptedEngine, TokenPolicy
+    from tmax.engines.token_policy import ScriptedEngine, TokenPolicy
     from tmax.engines.tiny import ensure_tiny_model
 
     tokenizer = AutoTokenizer.from_pretrained(ensure_tiny_model())

@@ -48,7 +48,7 @@ class LoopEngine:
 
 
 def _config(model_dir, run_dir, args) -> dict:
-    from tmax.rl.train import TrainConfig
+    from tmax.rl.config import TrainConfig
 
     return TrainConfig.model_validate({
         "model": str(model_dir), "tasks": [str(t) for t in TASKS], "run_dir": str(run_dir),
@@ -91,10 +91,10 @@ def main() -> None:
     from tmax.cluster.train import RayGroups
     from tmax.engines.batching import Batcher
     from tmax.engines.chat import ChatRenderer
-    from tmax.engines.policy import TokenPolicy
+    from tmax.engines.token_policy import TokenPolicy
     from tmax.engines.tiny import ensure_tiny_model
+    from tmax.rl.config import TrainConfig
     from tmax.rl.rollouts import LocalGroups
-    from tmax.rl.train import TrainConfig
     from tmax.tasks import load_task
 
     model_dir = ensure_tiny_model()

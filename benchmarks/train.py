@@ -6,7 +6,7 @@ Both variants run forward + backward + optimizer step on the same rows of packed
 - ``ce``:   ``model(...)`` returns full logits; cross-entropy of the response tokens; backward.
             The cheapest thing a trainer can do with this batch (SFT-style), the baseline.
 - ``dppo``: what ``tmax.rl.step.train_step`` does per micro-batch: the body, the chunked fp32
-            LM-head logprobs of the response tokens (``tmax.rl.logprobs``), the DPPO-TV loss
+            LM-head logprobs of the response tokens (``tmax.training.logprobs``), the DPPO-TV loss
             against the rollout engine's logprobs, token-level aggregation, backward.
 
 Printed: tokens/s of each (median of --reps timed steps after --warmup), and the DPPO overhead
@@ -28,8 +28,8 @@ import time
 import torch
 
 from tmax.rl.losses import aggregate, dppo_tv
-from tmax.rl.logprobs import _attention_kwargs, sequence_logprobs
-from tmax.rl.packing import Rollout, pack
+from tmax.training.logprobs import _attention_kwargs, sequence_logprobs
+from tmax.training.packing import Sequence, pack
 from tmax.engines.chat import TokenRecord
 
 PRESETS = {  # Qwen3 configs
@@ -63,7 +63,7 @@ def batch(vocab: int, n_seqs: int, seq_len: int, row_tokens: int, seed: int = 0)
             reply = torch.randint(0, vocab, (96,), generator=g).tolist()
             record.add_sampled(reply, (-torch.rand(96, generator=g) * 2).tolist())
             record.add_context(torch.randint(0, vocab, (160,), generator=g).tolist())
-        rollouts.append(Rollout.from_record(record, 1.0 if i % 2 else -1.0))
+        rollouts.append(Sequence.from_record(record, 1.0 if i % 2 else -1.0))
     return pack(rollouts, row_tokens)
 
 

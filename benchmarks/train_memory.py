@@ -6,7 +6,7 @@ tokens under softmax(h·Wᵀ) with gradients to h and W, plus the entropy (no gr
 - ``full``:       logits [N, V] → log_softmax → gather (what ``model(...).logits`` leads to)
 - ``checkpoint``: the same per chunk of --chunk tokens, each under ``torch.utils.checkpoint``
                   (the obvious chunked version; kept here to show why tmax does not use it)
-- ``tmax``:       ``tmax.rl.logprobs.token_logprobs`` (chunked, backward written by hand)
+- ``tmax``:       ``tmax.training.logprobs.token_logprobs`` (chunked, backward written by hand)
 
 Peak = the most memory held at any moment during forward + backward, minus what was held
 before (h, W, targets), so W's fp32 gradient counts in both. How it is measured:
@@ -39,7 +39,7 @@ import os
 import torch
 from torch.utils.checkpoint import checkpoint
 
-from tmax.rl.logprobs import token_logprobs
+from tmax.training.logprobs import token_logprobs
 
 VARIANTS = ("full", "checkpoint", "tmax")
 

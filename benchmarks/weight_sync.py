@@ -59,7 +59,7 @@ def main() -> None:
     from tmax.cluster.train import RayTrainer
     from tmax.engines.hf import HFEngine
     from tmax.engines.tiny import ensure_tiny_model
-    from tmax.rl.train import TrainConfig
+    from tmax.rl.config import TrainConfig
 
     results = {}
     with tempfile.TemporaryDirectory(prefix="tmax-bench-sync-") as tmp:

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from tests.conftest import EXAMPLES
-from tests.rl.test_sharding import CFG, _assert_close, _groups, _model
+from tests.training.test_sharding import CFG, _assert_close, _groups, _model
 
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'tmax[cluster]')")
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.timeout(600)
 
 
 def _config(tmp_path, model_dir, **cluster):
-    from tmax.rl.train import TrainConfig
+    from tmax.rl.config import TrainConfig
 
     return TrainConfig.model_validate({
         "model": str(model_dir), "tasks": [str(EXAMPLES / "log-grep"), str(EXAMPLES / "csv-summary")],
@@ -64,18 +64,19 @@ class Stop(Exception):
     pass
 
 
-def _stop_after_step_2(metrics):
+def _stop_after_step_2(metrics, total):
     if metrics["step"] == 2:
         raise Stop  # as if the job were killed after step 2's checkpoint
 
 
 def test_ray_run_trains_with_two_workers_and_resumes_in_one_process(rootfs, tiny_model_dir, tmp_path):
     from tmax.errors import ConfigError
+    from tmax.cluster import TRAINERS
     from tmax.rl.train import train
 
     cfg = _config(tmp_path, tiny_model_dir)
     with pytest.raises(Stop):
-        train(cfg, on_step=_stop_after_step_2)
+        train(cfg, TRAINERS["ray"], on_step=_stop_after_step_2)
     run = tmp_path / "run"
     lines = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in lines] == [1, 2]
@@ -92,8 +93,8 @@ def test_ray_run_trains_with_two_workers_and_resumes_in_one_process(rootfs, tiny
     # what it trains may not
     local = cfg.model_copy(update={"cluster": cfg.cluster.model_copy(update={"backend": "local"})})
     with pytest.raises(ConfigError, match="lr differ"):
-        train(local.model_copy(update={"lr": 5e-4}))
-    train(local)
+        train(local.model_copy(update={"lr": 5e-4}), TRAINERS["local"])
+    train(local, TRAINERS["local"])
     lines = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in lines] == [1, 2, 3]
     assert (run / "checkpoints" / "latest").read_text().strip() == "step-000003"

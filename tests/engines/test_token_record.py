@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tmax.engines.chat import ChatRenderer
-from tmax.engines.policy import ScriptedEngine, TokenPolicy
+from tmax.engines.token_policy import ScriptedEngine, TokenPolicy
 from tmax.harness.loop import run_episode, save_trajectory, load_trajectory
 from tmax.harness.policy import qwen3_xml_call
 from tmax.sandbox.base import SandboxSpec

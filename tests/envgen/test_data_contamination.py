@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.envgen.test_data_stats import EXAMPLES, generated_tasks
-from tmax.envgen.bundle import TEST_SH, VERIFIER_LIB
+from tmax.envgen.bundle import GRADING_LIB, TEST_SH
 from tmax.envgen.contamination import contamination, ngrams, task_texts, write_contamination
 from tmax.errors import ConfigError
 
@@ -66,7 +66,7 @@ def test_tests_and_solution_count_too(tmp_path):
 def test_tmax_boilerplate_is_not_contamination(tmp_path):
     # a benchmark task that happens to ship tmax's verifier library and test.sh verbatim
     harbor_task(tmp_path / "bench", "b", "An unrelated benchmark instruction about compilers.",
-                {"tests/test.sh": TEST_SH, "tests/lib.py": VERIFIER_LIB.read_text()})
+                {"tests/test.sh": TEST_SH, "tests/lib.py": GRADING_LIB.read_text()})
     gen = generated_tasks(tmp_path / "gen", 2)
     texts = dict(task_texts(gen[0]))
     assert "tests/tmax_verify.py" not in texts and "tests/test.sh" not in texts

@@ -46,7 +46,7 @@ def test_parse_repairs_and_rejects():
 
 def test_writer_keeps_a_buildable_task_and_rejects_a_broken_one(tokenizer, podman_image, tmp_path):
     from tmax.engines.openai import OpenAIClient
-    from tmax.engines.policy import ScriptedEngine
+    from tmax.engines.token_policy import ScriptedEngine
     from tmax.serve import ModelServer
     from tmax.tasks import load_task
 

@@ -53,6 +53,7 @@ def test_runs_resume_and_retry_errored_trials(rootfs, tmp_path):
     assert json.loads((job_dir / "job.json").read_text())["n_skipped"] == 3
     [summary] = summarize([load_job(job_dir)])
     assert summary.run_scores == [1.0, 1.0] and summary.errors == []
+    assert json.loads((job_dir / "job.json").read_text())["metrics"] == summary.to_dict()  # run_eval wrote them
 
     with pytest.raises(ConfigError, match="holds a job of agent 'oracle'"):
         run_eval(cfg.model_copy(update={"agent": "noop"}))

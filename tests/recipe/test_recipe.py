@@ -20,7 +20,7 @@ def test_tiny_preset_is_the_embedded_default():
 
 
 def test_cluster_preset_loads_and_has_the_tmax_9b_hyperparameters():
-    from tmax.rl.train import TrainConfig
+    from tmax.rl.config import TrainConfig
 
     cfg = build_config(TrainConfig, read_config_file(ROOT / "configs" / "qwen3.5-9b.toml"), "qwen3.5-9b.toml")
     assert (cfg.group_size, cfg.tasks_per_step, cfg.lr, cfg.async_steps) == (32, 8, 1e-6, 4)

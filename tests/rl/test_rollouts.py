@@ -19,7 +19,7 @@ def test_two_groups_sample_at_once(rootfs, tiny_model_dir, tmp_path):
     from tmax.engines.batching import Batcher
     from tmax.engines.chat import ChatRenderer
     from tmax.engines.hf import HFEngine, load_model
-    from tmax.engines.policy import TokenPolicy
+    from tmax.engines.token_policy import TokenPolicy
     from tmax.envgen.starter import split
     from tmax.rl.rollouts import LocalGroups, RolloutSource
     from tmax.tasks import load_task

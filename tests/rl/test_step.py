@@ -8,8 +8,8 @@ import torch
 from tmax.engines import SamplingParams
 from tmax.engines.chat import TokenRecord
 from tmax.engines.hf import HFEngine
-from tmax.rl.packing import Rollout, pack
-from tmax.rl.logprobs import sequence_logprobs
+from tmax.training.packing import Sequence, pack
+from tmax.training.logprobs import sequence_logprobs
 from tmax.rl.step import Group, StepConfig, train_step
 
 
@@ -25,7 +25,7 @@ def _records(engine, prompt: list[int], n: int, seed: int, max_tokens: int = 12)
 
 
 def _sequence_logp(model, record: TokenRecord) -> float:
-    [batch] = pack([Rollout.from_record(record, 0.0)], 4096)
+    [batch] = pack([Sequence.from_record(record, 0.0)], 4096)
     with torch.no_grad():
         logp, _ = sequence_logprobs(model, batch)
     return float(logp.sum())

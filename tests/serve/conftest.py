@@ -60,7 +60,7 @@ def encode_reply(tokenizer, text: str) -> list[int]:
 @pytest.fixture
 def scripted(tokenizer):
     """``with scripted(["reply", ...]) as (client, engine, server):`` a fresh scripted server."""
-    from tmax.engines.policy import ScriptedEngine
+    from tmax.engines.token_policy import ScriptedEngine
     from tmax.serve import ModelServer
 
     @contextlib.contextmanager

@@ -7,7 +7,7 @@
   ``sandboxes_per_worker`` at once, behind a circuit breaker (``tmax.cluster.breaker``).
   Episodes ask the engine actor for tokens; trial dirs go to ``<run_dir>/rollouts`` (the run
   dir must be on storage every node sees, as must the tasks).
-- ``TrainerRank``: one FSDP rank of the trainer (``tmax.rl.sharding``); every rank gets the
+- ``TrainerRank``: one FSDP rank of the trainer (``tmax.training.sharding``); every rank gets the
   same groups and runs its share of the micro-batches.
 """
 
@@ -36,23 +36,8 @@ class RemoteEngine:
         return ray.get(self.handle.generate.remote(prompts, params))
 
 
-def hf_engine(model_dir: str, device: str = "cpu"):
-    from tmax.engines.hf import HFEngine
-
-    return HFEngine.from_pretrained(model_dir, device=device, dtype="float32")
-
-
-def vllm_engine(model_dir: str, device: str = "cuda"):
-    from tmax.engines.vllm import VLLMEngine
-
-    return VLLMEngine(model_dir)
-
-
-ENGINES = {"hf": hf_engine, "vllm": vllm_engine}
-
-
 class EngineActor:
-    """Serves ``make_engine()`` (a picklable callable, e.g. ``partial(ENGINES[kind], model_dir)``)."""
+    """Serves ``make_engine()`` (a picklable callable, e.g. ``partial(tmax.engines.ENGINES[kind], cfg)``)."""
 
     def __init__(self, make_engine, max_batch: int, torch_threads: int | None = None):
         from tmax.engines.batching import Batcher
@@ -94,19 +79,17 @@ class RolloutWorker:
 
         from tmax.cluster.breaker import CircuitBreaker
         from tmax.engines.batching import Batcher
-        from tmax.engines.chat import ChatRenderer
-        from tmax.engines.policy import TokenPolicy
+        from tmax.engines.token_policy import token_policies
+        from tmax.rl.config import TrainConfig
         from tmax.rl.rollouts import LocalGroups
-        from tmax.rl.train import TrainConfig
 
         cfg = TrainConfig.model_validate(cfg)
         c = cfg.cluster
         _threads(c.torch_threads)
         self.name, self.node = name, socket.gethostname()
         self.batcher = Batcher(RemoteEngine(engine), max_batch=c.sandboxes_per_worker)
-        renderer = ChatRenderer(AutoTokenizer.from_pretrained(cfg.model))
-        new_policy = lambda: TokenPolicy(self.batcher, renderer, cfg.sampling,  # noqa: E731
-                                         max_context_tokens=cfg.max_context_tokens)
+        new_policy = token_policies(self.batcher, AutoTokenizer.from_pretrained(cfg.model), cfg.sampling,
+                                    max_context_tokens=cfg.max_context_tokens)
         self.groups = LocalGroups(new_policy, cfg.run_dir, group_size=cfg.group_size, sandbox=cfg.sandbox,
                                   concurrency=c.sandboxes_per_worker, harness=cfg.harness)
         self.breaker = CircuitBreaker(window=c.breaker_window, min_episodes=c.breaker_min_episodes,
@@ -139,7 +122,7 @@ class RolloutWorker:
 
 class TrainerRank:
     def __init__(self, rank: int, world: int, cfg: dict):
-        from tmax.rl.train import TrainConfig
+        from tmax.rl.config import TrainConfig
 
         self.rank, self.world, self.cfg = rank, world, TrainConfig.model_validate(cfg)
         _threads(self.cfg.cluster.torch_threads)
@@ -153,24 +136,16 @@ class TrainerRank:
             return ray.util.get_node_ip_address(), s.getsockname()[1]
 
     def setup(self, address: str, port: int) -> None:
-        import torch
-
-        from tmax.engines.hf import load_model, upcast_lm_head
-        from tmax.rl.sharding import enable_gradient_checkpointing, init_process_group, shard
+        from tmax.training.model import load_trainable
 
         cfg = self.cfg
         device = "cuda" if cfg.cluster.train_gpus > 0 else cfg.device
-        self.model, self.tokenizer = load_model(cfg.model, device=device, dtype="float32")
-        upcast_lm_head(self.model)
-        if self.world > 1:
-            init_process_group(self.rank, self.world, address, port)
-            shard(self.model, gradient_checkpointing=cfg.gradient_checkpointing)
-        elif cfg.gradient_checkpointing:
-            enable_gradient_checkpointing(self.model)
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=0.0)
+        self.model, self.tokenizer, self.optimizer = load_trainable(
+            cfg.model, device=device, lr=cfg.lr, gradient_checkpointing=cfg.gradient_checkpointing,
+            rank=self.rank, world=self.world, address=address, port=port)
 
     def resume(self, config: dict, fresh: dict) -> dict:
-        from tmax.rl import checkpoint
+        from tmax.training import checkpoint
 
         return checkpoint.resume_run(Path(self.cfg.run_dir), config, self.model, self.optimizer, fresh)
 
@@ -183,7 +158,7 @@ class TrainerRank:
         """The full weights for the engines, in ``sync_dtype`` (rank 0; None on other ranks)."""
         import torch
 
-        from tmax.rl.sharding import full_state_dict
+        from tmax.training.sharding import full_state_dict
 
         weights = full_state_dict(self.model)  # a collective: every rank calls it
         if self.rank != 0:
@@ -223,14 +198,14 @@ class TrainerRank:
             self.broadcast.send(weights)
 
     def save(self, step: int, state: dict) -> None:
-        from tmax.rl import checkpoint
+        from tmax.training import checkpoint
 
         checkpoint.save(Path(self.cfg.run_dir), step, self.model, self.optimizer, state,
                         keep=self.cfg.keep_checkpoints)
 
     def save_model(self, out_dir: str) -> None:
         from tmax.engines.hf import save_model
-        from tmax.rl.sharding import full_state_dict
+        from tmax.training.sharding import full_state_dict
 
         weights = full_state_dict(self.model)
         if self.rank == 0:

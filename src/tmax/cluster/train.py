@@ -91,7 +91,7 @@ class RayGroups:
 
 
 class RayTrainer:
-    """``LocalTrainer``'s methods (resume, version, step, sync, save, save_model, close) over Ray."""
+    """The ``tmax.rl.trainer.Trainer`` protocol (``LocalTrainer``'s methods) over Ray actors."""
 
     def __init__(self, cfg):
         try:
@@ -114,7 +114,8 @@ class RayTrainer:
             raise
 
     def _start(self, cfg, c, ray) -> None:
-        from tmax.cluster.actors import ENGINES, EngineActor, RolloutWorker, TrainerRank
+        from tmax.cluster.actors import EngineActor, RolloutWorker, TrainerRank
+        from tmax.engines import ENGINES, EngineConfig
 
         config = cfg.model_dump(mode="json")
         world = c.train_processes
@@ -125,7 +126,9 @@ class RayTrainer:
         device = "cuda" if c.engine_gpus > 0 else cfg.device
         engine_cls = ray.remote(EngineActor).options(num_cpus=1, num_gpus=c.engine_gpus, max_concurrency=1024,
                                                       resources=c.engine_resources)
-        make_engine = functools.partial(ENGINES[c.engine], cfg.model, device)
+        engine = EngineConfig(name=c.engine, model=cfg.model, device=device, dtype="float32",
+                              max_context_tokens=None)  # vllm: max_model_len from the model's config
+        make_engine = functools.partial(ENGINES[c.engine], engine)
         self.engines = [engine_cls.remote(make_engine, c.engine_max_batch, c.torch_threads) for _ in range(c.engines)]
         slots = max(1, c.sandboxes_per_worker // cfg.group_size)
         worker_cls = ray.remote(RolloutWorker).options(num_cpus=1, max_concurrency=slots + 4,

@@ -1,5 +1,6 @@
-"""Engines put models behind the harness. ``EngineConfig`` + ``policy_factory`` build, by name,
-a function that makes a fresh policy per episode (sharing one engine or HTTP client)."""
+"""Engines put models behind the harness. ``ENGINES`` builds an in-process engine by name
+(``hf``, ``vllm``) from an ``EngineConfig``; ``policy_factory`` turns a config into a function
+that makes a fresh policy per episode (sharing one engine, or one HTTP client for ``openai``)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ class EngineConfig(BaseModel):
 PolicyFactory = Callable[[], object]
 
 
-def _openai(cfg: EngineConfig) -> PolicyFactory:
+def _openai_policies(cfg: EngineConfig) -> PolicyFactory:
+    """A served model over OpenAI-compatible HTTP, with one client for every episode."""
     from tmax.engines.openai import ChatPolicy, OpenAIClient, OpenAITokenEngine
 
     if not cfg.model:
@@ -45,44 +47,46 @@ def _openai(cfg: EngineConfig) -> PolicyFactory:
         return lambda: ChatPolicy(client, cfg.sampling, max_context_tokens=cfg.max_context_tokens)
     from transformers import AutoTokenizer
 
-    from tmax.engines.chat import ChatRenderer
-    from tmax.engines.policy import TokenPolicy
+    from tmax.engines.token_policy import token_policies
 
-    renderer = ChatRenderer(AutoTokenizer.from_pretrained(cfg.tokenizer))
-    engine = OpenAITokenEngine(client)
-    return lambda: TokenPolicy(engine, renderer, cfg.sampling, max_context_tokens=cfg.max_context_tokens)
+    return token_policies(OpenAITokenEngine(client), AutoTokenizer.from_pretrained(cfg.tokenizer), cfg.sampling,
+                          max_context_tokens=cfg.max_context_tokens)
 
 
-def _in_process(engine, tokenizer, cfg: EngineConfig) -> PolicyFactory:
-    from tmax.engines.batching import Batcher
-    from tmax.engines.chat import ChatRenderer
-    from tmax.engines.policy import TokenPolicy
-
-    batcher, renderer = Batcher(engine), ChatRenderer(tokenizer)
-    return lambda: TokenPolicy(batcher, renderer, cfg.sampling, max_context_tokens=cfg.max_context_tokens)
-
-
-def _hf(cfg: EngineConfig) -> PolicyFactory:
+def hf_engine(cfg: EngineConfig) -> Engine:
+    """In-process transformers (``tmax.engines.hf``) on ``cfg.device``."""
     from tmax.engines.hf import HFEngine
 
-    engine = HFEngine.from_pretrained(cfg.model, device=cfg.device, dtype=cfg.dtype, fp32_lm_head=cfg.fp32_lm_head)
-    return _in_process(engine, engine.tokenizer, cfg)
+    return HFEngine.from_pretrained(cfg.model, device=cfg.device, dtype=cfg.dtype, fp32_lm_head=cfg.fp32_lm_head)
 
 
-def _vllm(cfg: EngineConfig) -> PolicyFactory:
+def vllm_engine(cfg: EngineConfig) -> Engine:
+    """In-process vLLM (GPU); ``max_context_tokens`` is its model length (None: the model's own)."""
     from tmax.engines.vllm import VLLMEngine
 
-    engine = VLLMEngine(cfg.model, max_model_len=cfg.max_context_tokens)
-    return _in_process(engine, engine.tokenizer, cfg)
+    return VLLMEngine(cfg.model, max_model_len=cfg.max_context_tokens)
 
 
-ENGINES: dict[str, Callable[[EngineConfig], PolicyFactory]] = {"openai": _openai, "hf": _hf, "vllm": _vllm}
+# In-process engines by name: each builds one Engine (with ``tokenizer`` and ``load_weights``)
+# from an EngineConfig. Eval's model agents and RL's engine actors both build theirs here.
+ENGINES: dict[str, Callable[[EngineConfig], Engine]] = {"hf": hf_engine, "vllm": vllm_engine}
 
 
 def policy_factory(cfg: EngineConfig) -> PolicyFactory:
+    """A function that makes a fresh policy per episode. ``openai`` is a served model over HTTP
+    (chat, or completions with token ids when ``tokenizer`` is set); ``hf`` and ``vllm`` build
+    their engine from ``ENGINES`` once, and every episode shares it through a ``Batcher``."""
+    from tmax.engines.batching import Batcher
+    from tmax.engines.token_policy import token_policies
+
+    if cfg.name == "openai":
+        return _openai_policies(cfg)
     if cfg.name not in ENGINES:
-        raise ConfigError(f"unknown engine {cfg.name!r}", where="--agent", fix=f"choose one of: {', '.join(ENGINES)}")
-    return ENGINES[cfg.name](cfg)
+        raise ConfigError(f"unknown engine {cfg.name!r}", where="--agent",
+                          fix=f"choose one of: openai, {', '.join(ENGINES)}")
+    engine = ENGINES[cfg.name](cfg)
+    return token_policies(Batcher(engine), engine.tokenizer, cfg.sampling, max_context_tokens=cfg.max_context_tokens)
 
 
-__all__ = ["ENGINES", "Engine", "EngineConfig", "Sample", "SamplingParams", "policy_factory"]
+__all__ = ["ENGINES", "Engine", "EngineConfig", "Sample", "SamplingParams", "hf_engine", "policy_factory",
+           "vllm_engine"]

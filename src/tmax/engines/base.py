@@ -11,7 +11,7 @@ loss anchors on, so engines must not re-tokenize their own output.
 
 Engines: ``hf`` (in-process transformers), ``openai`` (completions over HTTP with token ids),
 ``vllm`` (in-process vLLM, GPU) and ``scripted`` (fixed replies, for tests). Policies that
-turn an engine into the harness's ``generate(messages) -> message`` live in policy.py.
+turn an engine into the harness's ``generate(messages) -> message`` live in token_policy.py.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ Every generated task has the same shape::
         environment/app/...    fixtures (the agent's starting files)
         tests/test.sh          runs tests/test_task.py, which grades with tests/tmax_verify.py
         tests/test_task.py
-        tests/tmax_verify.py   the grading library (tmax.envgen.verifiers), copied verbatim
+        tests/tmax_verify.py   the grading library (tmax/envgen/tmax_verify.py), copied verbatim
         solution/solve.sh      the reference solution
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tmax.sandbox.images import BASE_IMAGE
 
-VERIFIER_LIB = Path(__file__).with_name("verifiers.py")
+GRADING_LIB = Path(__file__).with_name("tmax_verify.py")  # the grading library, as tasks import it
 
 TEST_SH = """#!/bin/bash
 # Grades the task and writes /logs/verifier/reward.json (see tmax_verify.py).
@@ -108,7 +108,7 @@ def write_task(parts: TaskParts, out_dir: Path, metadata: dict) -> Path:
         "environment/Dockerfile": dockerfile_for(parts),
         "tests/test.sh": TEST_SH,
         "tests/test_task.py": parts.test,
-        "tests/tmax_verify.py": VERIFIER_LIB.read_text(),
+        "tests/tmax_verify.py": GRADING_LIB.read_text(),
         "solution/solve.sh": solution,
         **parts.files,
     }, out_dir)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import jinja2
 
-from tmax.envgen.bundle import VERIFIER_LIB, TaskParts, task_toml, write_files
+from tmax.envgen.bundle import GRADING_LIB, TaskParts, task_toml, write_files
 from tmax.errors import TmaxError
 from tmax.io import write_json_atomic
 from tmax.sandbox.images import BASE_IMAGE
@@ -70,7 +70,7 @@ def parse_bundle(reply: str) -> dict[str, str]:
 
 
 def materialize(files: dict[str, str], out_dir: Path, metadata: dict) -> Path:
-    task = {"task.toml": task_toml(TaskParts("", "", ""), metadata), "tests/tmax_verify.py": VERIFIER_LIB.read_text()}
+    task = {"task.toml": task_toml(TaskParts("", "", ""), metadata), "tests/tmax_verify.py": GRADING_LIB.read_text()}
     return write_files({**task, **files}, out_dir)
 
 

@@ -103,10 +103,12 @@ def make_agent(cfg: EvalConfig) -> tuple[Callable, dict | None]:
 
 
 def run_eval(cfg: EvalConfig, *, on_trial: Callable | None = None) -> Path:
-    """Run (or resume) the job; returns the job dir. ``on_trial(summary, n_done, n_total)`` is
-    called after each trial (progress bars)."""
-    from tmax.trial import run_trial
+    """Run (or resume) the job; returns the job dir, whose job.json then holds the job's metrics
+    (``tmax.eval.report.summarize``). ``on_trial(summary, n_done, n_total)`` is called after
+    each trial (progress bars)."""
+    from tmax.eval.report import load_job, summarize
     from tmax.sandbox import BACKENDS
+    from tmax.trial import run_trial
 
     if cfg.sandbox not in BACKENDS:
         raise ConfigError(f"unknown sandbox {cfg.sandbox!r}", where="--sandbox", fix=f"choose one of: {', '.join(BACKENDS)}")
@@ -128,6 +130,7 @@ def run_eval(cfg: EvalConfig, *, on_trial: Callable | None = None) -> Path:
             summary = future.result()
             if on_trial:
                 on_trial(summary, n, len(todo))
-    job["finished_at"] = now_iso()
+    [summary] = summarize([load_job(job_dir)])  # every trial of the job, this invocation's and earlier ones
+    job.update(finished_at=now_iso(), metrics=summary.to_dict())
     write_json_atomic(job_dir / "job.json", job)
     return job_dir

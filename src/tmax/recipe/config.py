@@ -3,11 +3,15 @@ here as the field defaults, so ``tmax recipe`` with no file runs the tiny CPU re
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import copy
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from tmax.engines.base import SamplingParams
 from tmax.engines.tiny import TinyConfig
 from tmax.harness.loop import HarnessConfig
+from tmax.rl.config import TrainConfig
+from tmax.sft.train import SFTConfig
 
 # The tiny model's prompts. The built-in ones are ~270 tokens of context in front of every
 # episode; a model trained from scratch in minutes learned to carry values from the task into
@@ -40,6 +44,20 @@ class EvalSection(BaseModel):
                                      description="Sampling for evaluation (the policy RL trains: temperature 1).")
 
 
+def _section(name: str, config: type[BaseModel], set_by_recipe: set[str]) -> type[BaseModel]:
+    """``config`` less the fields the recipe fills in itself: the typed ``[sft]`` / ``[rl]``
+    section, validated on load field by field as the config it becomes."""
+    fields = {field: (info.annotation, copy.copy(info)) for field, info in config.model_fields.items()
+              if field not in set_by_recipe}
+    return create_model(name, __config__=ConfigDict(extra="forbid"),
+                        __doc__=f"{config.__name__} less {', '.join(sorted(set_by_recipe))} (set by the recipe).",
+                        **fields)
+
+
+SFTSection = _section("SFTSection", SFTConfig, {"model", "jobs", "out"})
+RLSection = _section("RLSection", TrainConfig, {"model", "tasks", "run_dir", "sandbox", "harness"})
+
+
 def _sft_defaults() -> dict:
     return {"epochs": 30, "lr": 1.5e-3, "lr_schedule": "cosine", "warmup_steps": 50, "examples_per_step": 4,
             "min_tool_calls": 3, "micro_batch_tokens": 1024}
@@ -60,25 +78,28 @@ class RecipeConfig(BaseModel):
     model: TinyConfig = Field(default_factory=lambda: TinyConfig(hidden_size=256, num_layers=2, num_heads=4,
                                                                  num_kv_heads=2, max_positions=4096))
     harness: HarnessConfig = Field(default_factory=_tiny_harness, description="Prompts and limits of every episode.")
-    sft: dict = Field(default_factory=_sft_defaults,
-                      description="tmax.sft.train.SFTConfig fields (model, jobs and out are set by the recipe).")
-    rl: dict = Field(default_factory=_rl_defaults,
-                     description="tmax.rl.train.TrainConfig fields (model, tasks, run_dir, sandbox, harness are set).")
+    sft: SFTSection = Field(default_factory=lambda: SFTSection(**_sft_defaults()),
+                            description="tmax.sft.train.SFTConfig fields (model, jobs and out are set by the recipe).")
+    rl: RLSection = Field(default_factory=lambda: RLSection(**_rl_defaults()),
+                          description="tmax.rl.config.TrainConfig fields (model, tasks, run_dir, sandbox, harness "
+                                      "are set by the recipe).")
     eval: EvalSection = Field(default_factory=EvalSection)
 
-    @field_validator("sft")
+    @field_validator("sft", mode="before")
     @classmethod
-    def _check_sft(cls, value: dict) -> dict:
-        from tmax.sft.train import SFTConfig
+    def _sft_over_defaults(cls, value):
+        return {**_sft_defaults(), **value} if isinstance(value, dict) else value  # keys not given: the recipe's
 
-        SFTConfig(model="-", jobs=["-"], **{**_sft_defaults(), **value})
-        return {**_sft_defaults(), **value}
-
-    @field_validator("rl")
+    @field_validator("rl", mode="before")
     @classmethod
-    def _check_rl(cls, value: dict) -> dict:
-        from tmax.rl.train import TrainConfig
+    def _rl_over_defaults(cls, value):
+        return {**_rl_defaults(), **value} if isinstance(value, dict) else value
 
-        merged = {**_rl_defaults(), **value}
-        TrainConfig(model="-", tasks=["-"], **merged)
-        return merged
+    def sft_config(self, model: str, jobs: list[str], out: str) -> SFTConfig:
+        """The SFT stage's full config."""
+        return SFTConfig(**self.sft.model_dump(), model=model, jobs=jobs, out=out)
+
+    def rl_config(self, model: str, tasks: list[str], run_dir: str) -> TrainConfig:
+        """The RL stage's full config (the recipe's sandbox and harness)."""
+        return TrainConfig(**self.rl.model_dump(), model=model, tasks=tasks, run_dir=run_dir, sandbox=self.sandbox,
+                           harness=self.harness)

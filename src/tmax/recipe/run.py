@@ -32,7 +32,7 @@ def _eval(cfg: RecipeConfig, out: Path, name: str, tasks: list[str], agent: str,
     from tmax.eval.job import EvalConfig, run_eval
 
     engine = EngineConfig(name="hf", model=model or "", sampling=cfg.eval.sampling,
-                          max_context_tokens=cfg.rl["max_context_tokens"])
+                          max_context_tokens=cfg.rl.max_context_tokens)
     ecfg = EvalConfig(tasks=tasks, agent=agent, sandbox=cfg.sandbox, runs=runs, concurrency=cfg.eval.concurrency,
                       jobs_dir=str(out / "jobs"), job_name=name, engine=engine, harness=cfg.harness)
     return run_eval(ecfg, on_trial=progress(name))
@@ -71,8 +71,9 @@ def run_recipe(cfg: RecipeConfig, *, log: Callable[[str], None] = _log_default, 
     from tmax.engines.tiny import build_tiny_model
     from tmax.envgen.starter import split
     from tmax.recipe.report import write_report
-    from tmax.rl.train import TrainConfig, train
-    from tmax.sft.train import SFTConfig, model_dir, train_sft
+    from tmax.cluster import TRAINERS
+    from tmax.rl.train import train
+    from tmax.sft.train import model_dir, train_sft
 
     progress = progress or (lambda stage: None)
     out = Path(cfg.out)
@@ -93,10 +94,9 @@ def run_recipe(cfg: RecipeConfig, *, log: Callable[[str], None] = _log_default, 
     train_dir, heldout_dir = out / "tasks" / "train", out / "tasks" / "heldout"
     rl_dir = out / "tasks" / "rl" if cfg.tasks.n_rl else train_dir
     oracle, init = out / "jobs" / "oracle", out / "models" / "init"
-    sft_cfg = SFTConfig(**{**cfg.sft, "model": str(init), "jobs": [str(oracle)], "out": str(out / "sft")})
+    sft_cfg = cfg.sft_config(str(init), [str(oracle)], str(out / "sft"))
     sft_model = model_dir(sft_cfg)
-    rl_cfg = TrainConfig(**{**cfg.rl, "model": str(sft_model), "tasks": [str(rl_dir)], "run_dir": str(out / "rl"),
-                            "sandbox": cfg.sandbox, "harness": cfg.harness})
+    rl_cfg = cfg.rl_config(str(sft_model), [str(rl_dir)], str(out / "rl"))
     stage("tasks", lambda: split(out / "tasks", cfg.tasks.n_train, cfg.tasks.n_heldout, cfg.tasks.seed,
                                  n_rl=cfg.tasks.n_rl))
     stage("oracle", lambda: _oracle(cfg, out, train_dir, progress))
@@ -104,7 +104,7 @@ def run_recipe(cfg: RecipeConfig, *, log: Callable[[str], None] = _log_default, 
     stage("sft", lambda: train_sft(sft_cfg, on_step=progress("sft")))
     stage("eval-sft", lambda: _eval(cfg, out, "eval-sft", [str(heldout_dir)], "hf", str(sft_model),
                                     cfg.eval.runs, progress))
-    stage("rl", lambda: train(rl_cfg, on_step=progress("rl")))
+    stage("rl", lambda: train(rl_cfg, TRAINERS[rl_cfg.cluster.backend], on_step=progress("rl")))
     stage("eval-rl", lambda: _eval(cfg, out, "eval-rl", [str(heldout_dir)], "hf", str(out / "rl" / "model"),
                                    cfg.eval.runs, progress))
     report = write_report(out, stages)

@@ -1,2 +1,2 @@
-"""Outcome-only RL (DPPO): group advantages, per-token losses and, later, batching, sampling
-and the training loop. See README.md for the files."""
+"""Outcome-only RL (DPPO): group advantages, per-token losses, the training step, rollouts in
+sandboxes and the training loop. See README.md for the files."""

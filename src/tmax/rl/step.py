@@ -10,7 +10,7 @@
                       by micro-batch (the same gradient as one big batch)
       6. update       clip the gradient norm, optimizer step (constant lr)
 
-Sharded (``world`` > 1, an FSDP2 model from ``tmax.rl.sharding.shard``): every rank packs the
+Sharded (``world`` > 1, an FSDP2 model from ``tmax.training.sharding.shard``): every rank packs the
 same micro-batches, runs its share of them (dummy ones with loss x 0 to keep collectives in
 step) and FSDP sums the gradients, so the update equals the one-process one.
 
@@ -29,10 +29,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tmax.engines.chat import TokenRecord
 from tmax.rl.advantages import compute_advantages, filter_groups
-from tmax.rl.logprobs import sequence_logprobs
+from tmax.training.logprobs import sequence_logprobs
 from tmax.rl.losses import LOSSES, aggregate
-from tmax.rl.packing import Rollout, pack, pack_stats
-from tmax.rl.sharding import all_reduce_sum, split_batches
+from tmax.training.packing import Sequence, pack, pack_stats
+from tmax.training.sharding import all_reduce_sum, split_batches
 
 
 class StepConfig(BaseModel):
@@ -64,7 +64,7 @@ def train_step(model, optimizer, groups: list[Group], cfg: StepConfig, *, rank: 
     rewards = [g.rewards for g in groups]
     advantages, valid = compute_advantages(rewards, cfg.advantage)            # [n_groups, G]
     keep = filter_groups(rewards)                                             # [n_groups]
-    rollouts = [Rollout.from_record(record, float(advantages[i, j]), version=g.versions[j])
+    rollouts = [Sequence.from_record(record, float(advantages[i, j]), version=g.versions[j])
                 for i, g in enumerate(groups) if keep[i]
                 for j, record in enumerate(g.records) if record is not None and valid[i, j]]
     batches = pack(rollouts, cfg.micro_batch_tokens)

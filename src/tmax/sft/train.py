@@ -10,7 +10,7 @@
     the model + tokenizer -> <out>/model  (a transformers dir: eval it, or RL from it)
 
 The same packing and chunked fp32 LM-head log-probabilities as the RL step
-(``tmax.rl.packing``, ``tmax.rl.logprobs``), so SFT and RL see identical token streams.
+(``tmax.training.packing``, ``tmax.training.logprobs``), so SFT and RL see identical token streams.
 Checkpoints are written at every epoch end (atomic; a rerun with the same config resumes
 from the last one), the resolved config is saved as ``<out>/config.json``, one line per step
 goes to ``<out>/metrics.jsonl``.
@@ -22,6 +22,7 @@ import json
 import math
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -72,11 +73,11 @@ def sft_step(model, optimizer, records: list, cfg: SFTConfig) -> dict:
     """One optimizer step of masked cross-entropy over ``records`` (token-level mean)."""
     import torch
 
-    from tmax.rl.logprobs import sequence_logprobs
-    from tmax.rl.packing import Rollout, pack
+    from tmax.training.logprobs import sequence_logprobs
+    from tmax.training.packing import Sequence, pack
 
     started = time.monotonic()
-    batches = pack([Rollout.from_record(r, 1.0) for r in records], cfg.micro_batch_tokens)
+    batches = pack([Sequence.from_record(r, 1.0) for r in records], cfg.micro_batch_tokens)
     n_tokens = sum(b.n_response_tokens for b in batches)
     total = 0.0
     model.train()
@@ -108,19 +109,19 @@ def model_dir(cfg: SFTConfig) -> Path:
     return Path(cfg.out) / "model"
 
 
-def train_sft(cfg: SFTConfig, *, on_step=None) -> Path:
+def train_sft(cfg: SFTConfig, *, on_step: Callable[[dict, int], None] | None = None) -> Path:
     """Run (or resume, or skip when finished) SFT; returns the trained model dir.
     ``on_step(metrics, n_steps_total)`` after each optimizer step."""
     import torch
 
-    from tmax.engines.hf import load_model, save_model
-    from tmax.rl import checkpoint
+    from tmax.engines.hf import save_model
+    from tmax.training import checkpoint
+    from tmax.training.model import load_trainable
 
     final, out = model_dir(cfg), Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
-    model, tokenizer = load_model(cfg.model, device=cfg.device, dtype="float32")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
+    model, tokenizer, optimizer = load_trainable(cfg.model, device=cfg.device, lr=cfg.lr)
     state = checkpoint.resume_run(out, cfg.model_dump(mode="json"), model, optimizer, {"step": 0, "epoch": 0})
     if (out / "DONE").exists() and (final / "config.json").exists():
         return final

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from tmax.errors import ConfigError
-from tmax.rl import checkpoint
+from tmax.training import checkpoint
 
 
 def _model(tiny_model_dir):

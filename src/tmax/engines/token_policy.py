@@ -1,19 +1,24 @@
-"""Policies over engines: what the harness calls (``generate(messages) -> message``).
+"""Token policies: a token engine as what the harness calls (``generate(messages) -> message``).
 
 - ``TokenPolicy`` drives any token engine (``hf``, ``vllm``, ``openai`` completions) and keeps
   the episode's ``TokenRecord``: the prompt once, then per turn the sampled ids (mask 1, with
   logprobs) and the rendered new messages (mask 0). The harness must append each returned
   message unchanged; the policy checks that and refuses a rewritten history.
-- ``ChatPolicy`` sends the message list to an OpenAI-compatible chat endpoint (any server,
-  no token ids); the server renders the chat template and parses tool calls.
+- ``token_policies`` makes them per episode over one shared engine (what the in-process
+  engines, RL's trainers and rollout workers hand the harness).
 - ``ScriptedEngine`` is a token engine that replays fixed token-id replies with given
   logprobs: a real engine for tests of the token bookkeeping.
 
-Both policies count usage (``prompt_tokens``, ``completion_tokens``, ``context_tokens``) and
-stop the episode with ``LimitsExceeded`` when the context budget is spent.
+Its chat counterpart, ``tmax.engines.openai.ChatPolicy``, sends the message list to an
+OpenAI-compatible chat endpoint (any server, no token ids; the server renders the chat
+template and parses tool calls). Both count usage (``prompt_tokens``, ``completion_tokens``,
+``context_tokens``) and stop the episode with ``LimitsExceeded`` when the context budget is
+spent.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from tmax.engines.base import Engine, Sample, SamplingParams
 from tmax.engines.chat import ChatRenderer, TokenRecord
@@ -61,6 +66,14 @@ class TokenPolicy:
         self._replies.append(reply)
         self._seen = len(messages) + 1
         return reply
+
+
+def token_policies(engine: Engine, tokenizer, params: SamplingParams, *,
+                   max_context_tokens: int | None) -> Callable[[], TokenPolicy]:
+    """A fresh ``TokenPolicy`` per episode, all over one ``engine`` (an in-process one behind a
+    ``Batcher``, an engine actor, or completions over HTTP) and one renderer of ``tokenizer``."""
+    renderer = ChatRenderer(tokenizer)
+    return lambda: TokenPolicy(engine, renderer, params, max_context_tokens=max_context_tokens)
 
 
 class ScriptedEngine:

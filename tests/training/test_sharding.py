@@ -11,9 +11,9 @@ import torch
 import torch.multiprocessing as mp
 
 from tests.rl.test_step import _records
-from tmax.rl import checkpoint
-from tmax.rl.packing import Rollout, pack
-from tmax.rl.sharding import split_batches
+from tmax.training import checkpoint
+from tmax.training.packing import Sequence, pack
+from tmax.training.sharding import split_batches
 from tmax.rl.step import Group, StepConfig, train_step
 
 CFG = StepConfig(micro_batch_tokens=96)  # several micro-batches, an odd number: one rank pads
@@ -37,7 +37,7 @@ def _model(model_dir):
 
 
 def _sharded_worker(rank: int, world: int, port: int, model_dir, groups, out, resume_from, checkpointing):
-    from tmax.rl.sharding import full_state_dict, init_process_group, shard
+    from tmax.training.sharding import full_state_dict, init_process_group, shard
 
     init_process_group(rank, world, "127.0.0.1", port, "gloo")
     torch.manual_seed(0)
@@ -72,7 +72,7 @@ def _assert_close(a: dict, b: dict, atol: float) -> None:
 
 
 def test_split_batches_is_balanced_and_deterministic(tiny_model_dir):
-    rollouts = [Rollout.from_record(r, 0.5) for g in _groups(tiny_model_dir) for r in g.records]
+    rollouts = [Sequence.from_record(r, 0.5) for g in _groups(tiny_model_dir) for r in g.records]
     batches = pack(rollouts, 96)
     shares = [split_batches(batches, r, 2) for r in range(2)]
     assert sorted(id(b) for s, _ in shares for b in s) == sorted(id(b) for b in batches)  # each batch once

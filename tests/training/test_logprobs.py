@@ -5,9 +5,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from tmax.rl.logprobs import sequence_logprobs, token_logprobs  # noqa: E402
+from tmax.training.logprobs import sequence_logprobs, token_logprobs  # noqa: E402
 from tmax.rl.losses import aggregate, dppo_tv  # noqa: E402
-from tmax.rl.packing import Rollout, pack, pack_stats  # noqa: E402
+from tmax.training.packing import Sequence, pack, pack_stats  # noqa: E402
 
 N, H, V = 50, 16, 300
 
@@ -88,7 +88,7 @@ def rollouts(lengths=(40, 23, 31, 17), seed=0):
     for n, adv in zip(lengths, (1.0, -0.5, 0.25, -1.0)):
         mask = [0] * 5 + [1] * 6 + [0] * 4 + [1] * (n - 15)   # prompt, reply, tool output, reply
         logp_old = (-torch.rand(n, generator=g) * 3).tolist()
-        made.append(Rollout(torch.randint(0, 2000, (n,), generator=g).tolist(), mask, logp_old, adv))
+        made.append(Sequence(torch.randint(0, 2000, (n,), generator=g).tolist(), mask, logp_old, adv))
     return made
 
 

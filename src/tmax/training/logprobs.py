@@ -32,7 +32,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from tmax.rl.packing import PackedBatch, attention_mask_4d
+from tmax.training.packing import PackedBatch, attention_mask_4d
 
 
 class _ChunkedLogprob(torch.autograd.Function):
@@ -118,7 +118,7 @@ def sequence_logprobs(model, batch: PackedBatch, temperature: float = 1.0, chunk
     The body runs once on the packed row; the head runs through ``token_logprobs`` in fp32.
     By default only positions with ``loss_mask`` 1 go through the head (prompt and tool-output
     targets never enter the loss, and they are most of a terminal episode); the others are 0.
-    ``all_tokens=True`` computes every position. A sharded model (``tmax.rl.sharding.shard``)
+    ``all_tokens=True`` computes every position. A sharded model (``tmax.training.sharding.shard``)
     runs the same computation as an FSDP forward method, so its head is gathered first.
     """
     sharded = getattr(model, "tmax_sequence_logprobs", None)

@@ -1,18 +1,19 @@
-"""Sequence packing: rollouts → micro-batches of one packed row each, no padding.
+"""Sequence packing: sequences → micro-batches of one packed row each, no padding.
 
-A rollout is one episode in token space (``TokenRecord``: ids, mask 1 = sampled by the policy,
-the engine's logprobs) plus its advantage. ``pack`` concatenates whole rollouts into rows of at
+A ``Sequence`` is one episode in token space (``TokenRecord``: ids, mask 1 = the tokens to
+train on, the engine's logprobs) plus the weight of its loss: an RL rollout with its advantage,
+or an SFT trajectory with advantage 1 (``tmax.sft.train``). ``pack`` concatenates whole sequences into rows of at
 most ``max_tokens`` tokens with first-fit-decreasing (longest first, each into the first row
-with room): rollouts vary from a few hundred to tens of thousands of tokens, and FFD fills
+with room): sequences vary from a few hundred to tens of thousands of tokens, and FFD fills
 rows far better than greedy in-order packing while staying deterministic. Each row is one
 ``PackedBatch`` of ``[1, L]`` tensors, L ≤ max_tokens (no padding, so no compute is spent on it).
 
-Next-token bookkeeping, per rollout of n tokens x_0..x_{n-1}: position i predicts
+Next-token bookkeeping, per sequence of n tokens x_0..x_{n-1}: position i predicts
 ``targets[i] = x_{i+1}``, so ``loss_mask[i] = mask[i+1]`` and ``logp_old[i] = logprobs[i+1]``;
 the last position has no target (loss_mask 0). Tool-output and prompt tokens are context only.
 
-Attention must stay inside each rollout. ``position_ids`` restart at 0 at each rollout and
-``seq_ids`` name the rollout of each token. Two ways to isolate them in transformers 5:
+Attention must stay inside each sequence. ``position_ids`` restart at 0 at each sequence and
+``seq_ids`` name the sequence of each token. Two ways to isolate them in transformers 5:
 
 - ``attention_mask_4d(seq_ids)``: a block-diagonal causal mask ``[1, 1, L, L]``, passed as
   ``attention_mask`` (transformers uses a 4D mask as given). Works for ``sdpa`` (boolean mask)
@@ -21,15 +22,15 @@ Attention must stay inside each rollout. ``position_ids`` restart at 0 at each r
 - ``position_ids`` alone, no ``attention_mask``: flash-attention kernels read the restarts as
   varlen boundaries (``cu_seqlens``), and for sdpa/eager transformers' ``create_causal_mask``
   detects the restarts and builds the same block mask itself. This is the path for long rows
-  on GPU (``flash_attention_2``/``3``); ``tmax.rl.logprobs.sequence_logprobs`` picks it there.
+  on GPU (``flash_attention_2``/``3``); ``tmax.training.logprobs.sequence_logprobs`` picks it there.
   Pitfall (checked in the tests): the detection is skipped whenever a KV cache exists, and
-  ``use_cache`` defaults to True, so without ``use_cache=False`` the rollouts silently
+  ``use_cache`` defaults to True, so without ``use_cache=False`` the sequences silently
   attend to each other (no error, wrong logits).
 
-Invalid (infra-failed) rollouts get loss mask 0 everywhere; since they then add nothing to
-any loss or token count, ``pack`` leaves them (and any rollout without a sampled target token)
+Invalid (infra-failed) sequences get loss mask 0 everywhere; since they then add nothing to
+any loss or token count, ``pack`` leaves them (and any sequence without a sampled target token)
 out of the rows instead of spending a forward pass on them; ``pack_stats`` counts them.
-A rollout longer than ``max_tokens`` is truncated from the right (its tail is lost: a warning
+A sequence longer than ``max_tokens`` is truncated from the right (its tail is lost: a warning
 is logged and ``n_truncated_tokens`` counts it); pass ``truncate=False`` to raise instead.
 """
 
@@ -47,9 +48,10 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Rollout:
-    """One episode ready for training: the engine's tokens, loss mask and logprobs, plus the
-    advantage of its outcome. ``version`` is the policy version that sampled it (staleness)."""
+class Sequence:
+    """One episode ready for training: its tokens, loss mask and the engine's logprobs, plus the
+    advantage of its outcome (1 in SFT). ``version`` is the policy version that sampled it
+    (RL staleness)."""
 
     ids: list[int]
     mask: list[int]
@@ -60,12 +62,12 @@ class Rollout:
 
     def __post_init__(self):
         if not len(self.ids) == len(self.mask) == len(self.logprobs):
-            raise ValueError(f"rollout has {len(self.ids)} ids, {len(self.mask)} mask entries and "
+            raise ValueError(f"sequence has {len(self.ids)} ids, {len(self.mask)} mask entries and "
                              f"{len(self.logprobs)} logprobs; they must be equal (one per token)")
 
     @classmethod
     def from_record(cls, record: TokenRecord, advantage: float, *, valid: bool = True,
-                    version: int | None = None) -> Rollout:
+                    version: int | None = None) -> Sequence:
         return cls(list(record.ids), list(record.mask), list(record.logprobs), float(advantage), valid, version)
 
     @property
@@ -76,18 +78,18 @@ class Rollout:
 
 @dataclass
 class PackedBatch:
-    """One packed row; every tensor is ``[1, L]``. ``rollout_index[k]`` is the index (in the
-    list given to ``pack``) of the rollout with ``seq_ids == k``; ``versions`` likewise."""
+    """One packed row; every tensor is ``[1, L]``. ``sequence_index[k]`` is the index (in the
+    list given to ``pack``) of the sequence with ``seq_ids == k``; ``versions`` likewise."""
 
     input_ids: Tensor        # [1, L] long
-    position_ids: Tensor     # [1, L] long, 0 at each rollout start
+    position_ids: Tensor     # [1, L] long, 0 at each sequence start
     seq_ids: Tensor          # [1, L] long, 0..k-1 within this row
     targets: Tensor          # [1, L] long, next token (0 where there is none)
     loss_mask: Tensor        # [1, L] float, 1 where the target was sampled by the policy
     logp_old: Tensor         # [1, L] float, engine logprob of the target (0 outside the mask)
-    advantages: Tensor       # [1, L] float, the rollout's advantage on every position
+    advantages: Tensor       # [1, L] float, the sequence's advantage on every position
     n_response_tokens: int
-    rollout_index: list[int] = field(default_factory=list)
+    sequence_index: list[int] = field(default_factory=list)
     versions: list[int | None] = field(default_factory=list)
     n_truncated_tokens: int = 0
 
@@ -101,11 +103,11 @@ class PackedBatch:
         return PackedBatch(**moved)
 
 
-def _row(rollouts: list[Rollout], index: list[int], max_tokens: int) -> PackedBatch:
-    """Concatenate ``rollouts`` (already known to fit, after truncation) into one row."""
+def _row(sequences: list[Sequence], index: list[int], max_tokens: int) -> PackedBatch:
+    """Concatenate ``sequences`` (already known to fit, after truncation) into one row."""
     cols: dict[str, list] = {k: [] for k in ("ids", "pos", "seq", "tgt", "mask", "lp", "adv")}
     truncated = 0
-    for k, r in enumerate(rollouts):
+    for k, r in enumerate(sequences):
         n = min(len(r.ids), max_tokens)
         truncated += len(r.ids) - n
         ids, mask, lps = r.ids[:n], r.mask[:n], r.logprobs[:n]
@@ -122,32 +124,32 @@ def _row(rollouts: list[Rollout], index: list[int], max_tokens: int) -> PackedBa
     return PackedBatch(long["ids"], long["pos"], long["seq"], long["tgt"], loss_mask,
                        torch.tensor([cols["lp"]], dtype=torch.float32),
                        torch.tensor([cols["adv"]], dtype=torch.float32),
-                       int(loss_mask.sum().item()), index, [r.version for r in rollouts], truncated)
+                       int(loss_mask.sum().item()), index, [r.version for r in sequences], truncated)
 
 
-def pack(rollouts: list[Rollout], max_tokens: int, *, truncate: bool = True) -> list[PackedBatch]:
-    """First-fit-decreasing packing of ``rollouts`` into rows of at most ``max_tokens`` tokens.
+def pack(sequences: list[Sequence], max_tokens: int, *, truncate: bool = True) -> list[PackedBatch]:
+    """First-fit-decreasing packing of ``sequences`` into rows of at most ``max_tokens`` tokens.
 
-    Rows come out in the order they were opened (the first holds the longest rollout).
-    Rollouts that are invalid or have no sampled target token are left out (no gradient).
-    Over-long rollouts are cut to ``max_tokens`` (``truncate=True``) or raise ``ValueError``.
+    Rows come out in the order they were opened (the first holds the longest sequence).
+    Sequences that are invalid or have no sampled target token are left out (no gradient).
+    Over-long sequences are cut to ``max_tokens`` (``truncate=True``) or raise ``ValueError``.
     """
     if max_tokens < 2:
         raise ValueError(f"max_tokens must be at least 2 (one input and its target), got {max_tokens}")
-    keep = [i for i, r in enumerate(rollouts) if r.trainable]
-    too_long = [i for i in keep if len(rollouts[i].ids) > max_tokens]
+    keep = [i for i, r in enumerate(sequences) if r.trainable]
+    too_long = [i for i in keep if len(sequences[i].ids) > max_tokens]
     if too_long and not truncate:
-        raise ValueError(f"{len(too_long)} rollouts exceed max_tokens={max_tokens} (longest "
-                         f"{max(len(rollouts[i].ids) for i in too_long)}); raise max_tokens or pass truncate=True")
+        raise ValueError(f"{len(too_long)} sequences exceed max_tokens={max_tokens} (longest "
+                         f"{max(len(sequences[i].ids) for i in too_long)}); raise max_tokens or pass truncate=True")
     if too_long:
-        lost = sum(len(rollouts[i].ids) - max_tokens for i in too_long)
-        log.warning("truncated %d rollouts to max_tokens=%d (%d tokens dropped from their ends)",
+        lost = sum(len(sequences[i].ids) - max_tokens for i in too_long)
+        log.warning("truncated %d sequences to max_tokens=%d (%d tokens dropped from their ends)",
                     len(too_long), max_tokens, lost)
-    order = sorted(keep, key=lambda i: -len(rollouts[i].ids))  # stable: ties keep input order
+    order = sorted(keep, key=lambda i: -len(sequences[i].ids))  # stable: ties keep input order
     bins: list[list[int]] = []
     room: list[int] = []
     for i in order:
-        n = min(len(rollouts[i].ids), max_tokens)
+        n = min(len(sequences[i].ids), max_tokens)
         slot = next((b for b, free in enumerate(room) if free >= n), None)
         if slot is None:
             bins.append([])
@@ -155,20 +157,20 @@ def pack(rollouts: list[Rollout], max_tokens: int, *, truncate: bool = True) -> 
             slot = len(bins) - 1
         bins[slot].append(i)
         room[slot] -= n
-    return [_row([rollouts[i] for i in b], b, max_tokens) for b in bins]
+    return [_row([sequences[i] for i in b], b, max_tokens) for b in bins]
 
 
-def pack_stats(batches: list[PackedBatch], n_rollouts: int, max_tokens: int) -> dict[str, float]:
+def pack_stats(batches: list[PackedBatch], n_sequences: int, max_tokens: int) -> dict[str, float]:
     """Totals for logging: rows, tokens, fill (tokens / row capacity), response tokens (the
     ``n_tokens`` to give ``losses.aggregate`` for the whole optimizer batch), truncation and
-    the rollouts left out (invalid or nothing to train on)."""
+    the sequences left out (invalid or nothing to train on)."""
     tokens = sum(b.n_tokens for b in batches)
-    packed = sum(len(b.rollout_index) for b in batches)
+    packed = sum(len(b.sequence_index) for b in batches)
     return {"n_batches": len(batches), "n_tokens": tokens,
             "fill": tokens / (len(batches) * max_tokens) if batches else 0.0,
             "n_response_tokens": sum(b.n_response_tokens for b in batches),
             "n_truncated_tokens": sum(b.n_truncated_tokens for b in batches),
-            "n_skipped": n_rollouts - packed}
+            "n_skipped": n_sequences - packed}
 
 
 def attention_mask_4d(seq_ids: Tensor, dtype: torch.dtype | None = None) -> Tensor:

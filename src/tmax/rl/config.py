@@ -1,10 +1,16 @@
-"""``[cluster]`` in a ``tmax train`` config: where the trainer, the engines and the rollouts run."""
+"""The ``tmax train`` config: ``TrainConfig`` (a TOML/YAML file, ``--set`` overrides) and its
+``[cluster]`` section, ``ClusterConfig``: where the trainer, the engines and the rollouts run
+(``backend = "local"``: this process; ``"ray"``: actors, see ``tmax.cluster``)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from tmax.engines.base import SamplingParams
+from tmax.harness.loop import HarnessConfig
+from tmax.rl.step import StepConfig
 
 
 class ClusterConfig(BaseModel):
@@ -39,3 +45,29 @@ class ClusterConfig(BaseModel):
     breaker_min_episodes: int = Field(8, gt=0, description="Episodes in the window before the breaker may open.")
     breaker_failure_rate: float = Field(0.5, gt=0, le=1, description="Infra-failed share that pauses a worker.")
     breaker_cooldown_s: float = Field(60.0, gt=0, description="Pause before a probe group (doubles per re-trip).")
+
+
+class TrainConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(description="Transformers model dir to start from (e.g. an SFT checkpoint).")
+    tasks: list[str] = Field(description="Training tasks: dirs, folders, globs or dataset files.")
+    run_dir: str = Field("runs/rl", description="Where checkpoints, metrics and rollouts go; reuse to resume.")
+    steps: int = Field(100, gt=0, description="Optimizer steps.")
+    group_size: int = Field(32, gt=1, description="Episodes per task (GRPO group).")
+    tasks_per_step: int = Field(8, gt=0, description="Informative groups per step.")
+    max_pulls: int = Field(32, gt=0, description="Most groups looked at per step (active sampling bound).")
+    async_steps: int = Field(4, ge=0, description="Most policy versions a rollout may lag; staler ones are dropped.")
+    lr: float = Field(1e-6, gt=0, description="Constant learning rate (AdamW, no weight decay).")
+    seed: int = Field(0, description="Task order and initial RNG seed.")
+    sandbox: str = Field("bwrap", description="Sandbox backend for rollouts.")
+    rollout_concurrency: int = Field(8, gt=0, description="Episodes in flight at once.")
+    checkpoint_every: int = Field(10, gt=0, description="Steps between checkpoints.")
+    keep_checkpoints: int = Field(2, gt=0, description="Checkpoints kept.")
+    device: str = Field("cpu", description="torch device of the trainer and the engine.")
+    max_context_tokens: int = Field(65536, gt=0, description="Episode context budget.")
+    sampling: SamplingParams = Field(default_factory=lambda: SamplingParams(temperature=1.0, max_tokens=1024))
+    step: StepConfig = Field(default_factory=StepConfig)
+    harness: HarnessConfig = Field(default_factory=HarnessConfig)
+    gradient_checkpointing: bool = Field(False, description="Recompute layer activations in the backward.")
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)

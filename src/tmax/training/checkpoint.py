@@ -12,7 +12,7 @@ replaced atomically after that. A run killed at any moment leaves the previous c
 intact and resumable. Only the newest ``keep`` checkpoints are kept.
 
 Weights and optimizer state are saved full (unsharded) and keyed by parameter name, whether
-the run had one process or N FSDP ranks (``tmax.rl.sharding``): a checkpoint resumes on any
+the run had one process or N FSDP ranks (``tmax.training.sharding``): a checkpoint resumes on any
 number of processes. Under sharding every rank calls ``save``/``restore`` (they gather and
 broadcast); rank 0 reads and writes the files.
 """
@@ -66,7 +66,7 @@ def save(run_dir: Path, step: int, model, optimizer, state: dict, *, keep: int =
     import torch
     from transformers.utils import logging as hf_logging
 
-    from tmax.rl.sharding import full_state_dict, optimizer_state
+    from tmax.training.sharding import full_state_dict, optimizer_state
 
     root = Path(run_dir) / "checkpoints"
     final = root / f"step-{step:06d}"
@@ -106,7 +106,7 @@ def restore(path: Path, model, optimizer) -> dict:
     import torch
     from safetensors.torch import load_file
 
-    from tmax.rl.sharding import load_state
+    from tmax.training.sharding import load_state
 
     weights, optim = {}, {}
     if _rank() == 0:  # under sharding rank 0 reads, load_state broadcasts

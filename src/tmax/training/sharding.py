@@ -7,7 +7,7 @@
     full_state_dict(model) / optimizer_state(...)        gathered on rank 0 (checkpoints, weight sync)
     load_state(model, optimizer, weights, optim)         rank 0's full state, broadcast into the shards
 
-How the step stays equal to the one-process step (tested: ``tests/rl/test_sharding.py``):
+How the step stays equal to the one-process step (tested: ``tests/training/test_sharding.py``):
 
 - every rank builds the same packed micro-batches from the same groups (packing is
   deterministic) and takes its share (``split_batches``: largest first onto the rank with the
@@ -28,7 +28,7 @@ reduce-scatter its gradient after the backward. The head keeps its own dtype (fp
 recipe); ``param_dtype`` (e.g. bf16) applies to the decoder layers only.
 
 Checkpoints hold full (unsharded) tensors keyed by parameter name, the same files a
-one-process run writes, so a run resumes on any number of processes (``tmax.rl.checkpoint``).
+one-process run writes, so a run resumes on any number of processes (``tmax.training.checkpoint``).
 Rank 0 holds the full state in CPU memory while saving and loading: fine up to ~10B
 parameters on a node with enough RAM; larger models want ``torch.distributed.checkpoint``.
 """
@@ -39,7 +39,7 @@ import types
 
 import torch
 
-from tmax.rl.packing import PackedBatch
+from tmax.training.packing import PackedBatch
 
 
 def init_process_group(rank: int, world: int, address: str, port: int, backend: str | None = None) -> None:
@@ -68,7 +68,7 @@ def shard(model, *, param_dtype: torch.dtype | None = None, reshard_after_forwar
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard, register_fsdp_forward_method
 
-    from tmax.rl.logprobs import body_and_head_logprobs
+    from tmax.training.logprobs import body_and_head_logprobs
 
     device = "cuda" if next(model.parameters()).is_cuda else "cpu"
     mesh = init_device_mesh(device, (dist.get_world_size(),))

@@ -1,0 +1,5 @@
+"""``python -m tmax.cli`` is ``tmax``."""
+
+from tmax.cli import main
+
+main()
