@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tmax.envgen.bundle import TaskParts
 
@@ -52,10 +53,14 @@ def family(**meta) -> Callable:
 
 
 def load_all() -> dict[str, Family]:
-    """Import every domain module (each registers its families) and return the registry."""
+    """Import every family's builder, ``<domain>/<family>/build.py`` (each registers itself), and
+    return the registry."""
     import importlib
     import pkgutil
 
-    for info in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{info.name}")
+    for build in sorted(Path(__file__).parent.glob("*/*/build.py")):
+        importlib.import_module(f"{__name__}.{build.parent.parent.name}.{build.parent.name}.build")
+    for info in pkgutil.iter_modules(__path__):  # TRANSITION: domains not yet moved
+        if not info.ispkg and info.name != "files":
+            importlib.import_module(f"{__name__}.{info.name}")
     return FAMILIES
