@@ -1,4 +1,4 @@
-"""stripped_key_recovery: recover a passphrase (and PIN) from a stripped C binary, ``checker.c``.
+"""stripped_key_recovery: recover a passphrase (and PIN) from a stripped C binary, ``app/checker.c``.
 
 ``solve.sh`` is a generic attack: decode .rodata under every key/step that yields a
 passphrase-shaped string, confirm candidates with the binary, then probe PINs."""
@@ -52,7 +52,7 @@ def build(rng: random.Random, difficulty: int) -> TaskParts:
         enc.reverse()
     flag_hash, target = _u32_hashes(phrase, pin)
     source = FILES.fill(
-        "checker.c", enc=", ".join(f"0x{b:02x}" for b in enc), decoys=", ".join(f'"{d}"' for d in decoys),
+        "app/checker.c", enc=", ".join(f"0x{b:02x}" for b in enc), decoys=", ".join(f'"{d}"' for d in decoys),
         key=key, step=step, index="n - 1 - i" if difficulty >= 4 else "i",
         argc=3 if pin is not None else 2, pin_usage=" PIN" if pin is not None else "",
         use_pin=int(pin is not None), target=target)
