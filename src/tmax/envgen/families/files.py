@@ -33,7 +33,7 @@ class FamilyFiles:
         """The text of file ``name`` (a path relative to the folder), byte for byte."""
         return (self.folder / name).read_bytes().decode("utf-8")
 
-    def fill(self, name: str, **values) -> str:
+    def fill(self, name: str, /, **values) -> str:
         """Template ``name`` with its placeholders filled. Every placeholder needs a value and every
         value a placeholder, so a renamed or misspelt one fails here, not in a generated task."""
         if name not in self._placeholders:
