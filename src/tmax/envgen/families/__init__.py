@@ -56,11 +56,7 @@ def load_all() -> dict[str, Family]:
     """Import every family's builder, ``<domain>/<family>/build.py`` (each registers itself), and
     return the registry."""
     import importlib
-    import pkgutil
 
     for build in sorted(Path(__file__).parent.glob("*/*/build.py")):
         importlib.import_module(f"{__name__}.{build.parent.parent.name}.{build.parent.name}.build")
-    for info in pkgutil.iter_modules(__path__):  # TRANSITION: domains not yet moved
-        if not info.ispkg and info.name != "files":
-            importlib.import_module(f"{__name__}.{info.name}")
     return FAMILIES
