@@ -12,9 +12,9 @@ from tmax.envgen.families.files import FamilyFiles
 FILES = FamilyFiles(__file__)
 
 FIRST = ["anna", "ben", "carla", "dmitri", "elena", "farid", "greta", "hiro", "ines", "jonas", "kofi", "lena",
-          "marco", "nadia", "omar", "petra", "quinn", "rosa", "sven", "tara", "umar", "vera", "wim", "yara"]
+         "marco", "nadia", "omar", "petra", "quinn", "rosa", "sven", "tara", "umar", "vera", "wim", "yara"]
 LAST = ["meyer", "okafor", "silva", "novak", "tanaka", "haddad", "larsen", "moreau", "kowalski", "brennan",
-         "van dijk", "costa", "ivanova", "lindqvist", "rahman", "fischer", "dubois", "nakamura", "ortega"]
+        "van dijk", "costa", "ivanova", "lindqvist", "rahman", "fischer", "dubois", "nakamura", "ortega"]
 CITIES = ["Lisbon", "Oslo", "Graz", "Lyon", "Porto", "Turku", "Ghent", "Malmo", "Bergen", "Split"]
 
 

@@ -15,8 +15,7 @@ from tmax.envgen.families.files import FamilyFiles
 FILES = FamilyFiles(__file__)
 
 WORDS = ["amber", "basil", "cedar", "delta", "ember", "fjord", "grove", "harbor", "iris", "juniper",
-          "kelp", "lotus", "maple", "nova", "onyx", "pine", "quartz", "raven", "sage", "tundra"]
-
+         "kelp", "lotus", "maple", "nova", "onyx", "pine", "quartz", "raven", "sage", "tundra"]
 
 
 def table_test(expected: dict[str, str]) -> str:

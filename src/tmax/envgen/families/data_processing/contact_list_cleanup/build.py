@@ -100,7 +100,7 @@ def build(rng: random.Random, difficulty: int) -> TaskParts:
     solution = FILES.fill("solve.sh", encoding=encoding, rejects=difficulty >= 4)
     return TaskParts(instruction,
                      graded_csv_test({"path": "/app/contacts.csv", "expected": expected["contacts"],
-                                       "rejects": expected["rejects"]}, extra),
+                                     "rejects": expected["rejects"]}, extra),
                      solution, {"environment/app/contacts_raw.txt": ("\n".join(lines) + "\n").encode(encoding)},
                      knobs={"records": len(lines), "duplicates": difficulty >= 2, "latin1_names": difficulty >= 3,
                             "rejects": difficulty >= 4})

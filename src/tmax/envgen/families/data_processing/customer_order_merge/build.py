@@ -12,6 +12,7 @@ from tmax.envgen.families.files import FamilyFiles
 
 FILES = FamilyFiles(__file__)
 
+
 def _money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
@@ -97,7 +98,7 @@ def build(rng: random.Random, difficulty: int) -> TaskParts:
     extra = ('g.exact_text("orphans", "/app/orphans.txt", DATA["orphans"])' if difficulty >= 4 else "")
     return TaskParts(instruction,
                      graded_csv_test({"path": "/app/summary.csv", "expected": expected["summary"],
-                                       "orphans": expected["orphans"]}, extra),
+                                     "orphans": expected["orphans"]}, extra),
                      FILES.fill("solve.sh", orphans=difficulty >= 4), files,
                      knobs={"customers": 4 + 2 * difficulty, "orders": 6 * difficulty + 6, "cancelled": difficulty >= 2,
                             "xml_refunds": difficulty >= 3, "duplicates_orphans": difficulty >= 4})

@@ -11,6 +11,7 @@ from tmax.envgen.families.files import FamilyFiles
 
 FILES = FamilyFiles(__file__)
 
+
 def _fw_fields(rng: random.Random, difficulty: int) -> list[tuple[str, int, str]]:
     fields = [("txn_id", rng.randint(6, 8), "int"), ("customer", rng.randint(20, 22), "text"),
               ("amount", rng.randint(9, 10), "cents"), ("qty", rng.randint(3, 4), "int")]

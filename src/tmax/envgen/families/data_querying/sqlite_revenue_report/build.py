@@ -15,8 +15,6 @@ FILES = FamilyFiles(__file__)
 
 _REGIONS = ["north", "south", "east", "west", "central", "coast", "alpine"]
 _CATEGORIES = ["books", "garden", "toys", "audio", "kitchen", "sports", "office"]
-WORDS = ["amber", "basil", "cedar", "delta", "ember", "fjord", "grove", "harbor", "iris", "juniper",
-          "kelp", "lotus", "maple", "nova", "onyx", "pine", "quartz", "raven", "sage", "tundra"]
 
 
 def _shop_data(rng: random.Random, difficulty: int) -> dict:
@@ -85,6 +83,13 @@ def _shop_answers(d: dict, difficulty: int, lo: str, hi: str) -> tuple[dict, int
             "/app/top_customers.csv": csv_rows("customer,revenue_cents", top)}, floor
 
 
+def _shop_solution(difficulty: int, lo: str, hi: str, floor: int) -> str:
+    """The oracle's sqlite3 calls: ``solve_d1.sh`` to ``solve_d3.sh`` (difficulty 4 asks what 3 does)."""
+    if difficulty <= 2:
+        return FILES.read(f"solve_d{difficulty}.sh")
+    return FILES.fill("solve_d3.sh", lo=lo, hi=hi, floor=floor)
+
+
 @family(name="sqlite_revenue_report", domain="data_querying", skill_type="sql_querying",
         verifier="exact_text", fixture="text_only", language="bash",
         skills=("sql_select_aggregate", "sql_join", "sql_filter_having", "write_csv"),
@@ -120,7 +125,7 @@ def build(rng: random.Random, difficulty: int) -> TaskParts:
     instruction = (f"/app/shop.db is a SQLite database of a small web shop. {schema}\n\n"
                    f"{asks.get(difficulty, later)}\n\nCSV files are comma-separated with no spaces and no quoting; "
                    "strings sort in plain byte order.")
-    return TaskParts(instruction, table_test(expected), FILES.fill(f"solve_d{min(difficulty, 3)}.sh", **({"lo": lo, "hi": hi, "floor": floor} if difficulty >= 3 else {})),
+    return TaskParts(instruction, table_test(expected), _shop_solution(difficulty, lo, hi, floor),
                      {"environment/app/shop.sql": _shop_sql(data)},
                      dockerfile_extra="RUN sqlite3 /app/shop.db < /app/shop.sql && rm /app/shop.sql",
                      knobs={"tables_joined": {1: 2, 2: 4}.get(difficulty, 5), "outputs": 1 if difficulty < 3 else 2,

@@ -12,6 +12,7 @@ from tmax.envgen.families.files import FamilyFiles
 
 FILES = FamilyFiles(__file__)
 
+
 def _design(x: np.ndarray, quadratic: bool) -> np.ndarray:
     cols = [np.ones(len(x))] + [x[:, j] for j in range(x.shape[1])]
     if quadratic:

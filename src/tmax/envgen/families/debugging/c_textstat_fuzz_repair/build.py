@@ -33,6 +33,7 @@ _TEXTSTAT_BUGS = {
 }
 _LONG_LINE_BUG = ("#define MAXLINE 256", "#define MAXLINE 64")
 
+
 @family(name="c_textstat_fuzz_repair", domain="debugging", skill_type="fix_logic_bugs",
         verifier="fuzz_equivalence", fixture="text_only", language="c",
         skills=("read_c_source", "compile_with_gcc", "reproduce_with_test_input", "fix_off_by_one"))

@@ -13,8 +13,8 @@ from tmax.envgen.families.debugging import inject
 from tmax.envgen.families.files import FamilyFiles
 
 FILES = FamilyFiles(__file__)
-_NUMTOOL = {path: FILES.read(f"numtool/{path}") for path in ("Makefile", "include/numtool.h", "src/main.c",
-                                                           "src/parse.c", "src/stats.c", "src/mathx.c")}
+_NUMTOOL = {path: FILES.read(f"numtool/{path}")  # in this order in the solution and the test
+            for path in ("Makefile", "include/numtool.h", "src/main.c", "src/parse.c", "src/stats.c", "src/mathx.c")}
 # name -> (file, correct snippet, faulty snippet); every one of these breaks `make` or its result
 _BUILD_FAULTS = {
     "no_libm": ("Makefile", "LDLIBS = -lm\n", "LDLIBS =\n"),
@@ -27,6 +27,7 @@ _BUILD_FAULTS = {
     "global_in_header": ("include/numtool.h", "extern int verbose;", "int verbose = 0;"),
 }
 _CLEAN_FAULT = ("Makefile", "\trm -rf obj bin", "\trm -f obj/*.o")
+
 
 def _numtool_output(values: list) -> str:
     m = max((abs(v) for v in values), default=0)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime
-import re
 import random
+import re
 
 from tmax.envgen.bundle import TaskParts
 from tmax.envgen.families import family

@@ -14,6 +14,7 @@ from tmax.envgen.families.files import FamilyFiles
 
 FILES = FamilyFiles(__file__)
 
+
 def _wav_bytes(signal: np.ndarray, fs: int, channels: int, sampwidth: int) -> bytes:
     x = np.clip(signal, -1.0, 1.0)
     if channels == 2:

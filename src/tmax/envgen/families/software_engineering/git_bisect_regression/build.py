@@ -29,6 +29,8 @@ _REGRESSIONS = [("discount", "return amount_cents * (100 - percent) // 100"),
                 ("tax", "return (amount_cents * rate_percent + 99) // 100")]
 _REGIONS = ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT",
             "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "NO", "CH", "IS"]
+
+
 def _render(state: dict) -> dict[str, str]:
     bodies = {f: _FORMS[f][i] for f, i in state["forms"].items()}
     if state["bug"]:
@@ -93,9 +95,9 @@ def _fast_import(commits: list) -> str:
 def _bisect_cases(rng: random.Random, bug: tuple) -> list:
     """Four order_total checks, at least one of which the regression fails."""
     good = run_source(_render({"rev": 1, "forms": dict.fromkeys(_FORMS, 0), "bug": None, "broken": None,
-                          "rates": {}})["pricing.py"])["order_total"]
+                               "rates": {}})["pricing.py"])["order_total"]
     bad = run_source(_render({"rev": 1, "forms": dict.fromkeys(_FORMS, 0), "bug": bug, "broken": None,
-                         "rates": {}})["pricing.py"])["order_total"]
+                              "rates": {}})["pricing.py"])["order_total"]
     while True:
         cases = [([(rng.randint(99, 9999), rng.randint(1, 5)) for _ in range(rng.randint(1, 3))],
                   rng.choice([0, 5, 10, 15, 25]), rng.choice([7, 19, 20, 21])) for _ in range(4)]

@@ -13,6 +13,7 @@ from tmax.envgen.families.files import FamilyFiles
 
 FILES = FamilyFiles(__file__)
 
+
 def _stack_config(kv: dict, api: dict | None) -> str:
     text = "[kv]\n" + "".join(f"{k} = {v}\n" for k, v in kv.items())
     return text + ("\n[api]\n" + "".join(f"{k} = {v}\n" for k, v in api.items()) if api else "")

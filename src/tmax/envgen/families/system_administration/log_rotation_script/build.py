@@ -13,6 +13,7 @@ from tmax.envgen.families.files import FamilyFiles
 
 FILES = FamilyFiles(__file__)
 
+
 def _rotate(state: dict, keep: int, compress: str, min_size: int) -> None:
     """What one run of a correct rotate.sh does to ``state`` (name -> [text, gzipped, mode])."""
     for base in sorted(n for n in state if n.endswith(".log") and "/" not in n):
