@@ -2,8 +2,12 @@
 
 A family builds one complete task (instruction, fixtures, graded verifier, oracle solution)
 from a seeded ``random.Random`` and a difficulty level 1-4 (short, moderate, complex,
-intricate). Its difficulty knobs change how many commands a solution needs. Families
-register themselves in ``FAMILIES`` from the per-domain modules below.
+intricate). Its difficulty knobs change how many commands a solution needs.
+
+Each family is a folder ``<domain>/<family>/``: ``build.py`` registers the builder in ``FAMILIES``
+with ``@family(...)`` and samples the values; the programs it ships are real files beside it
+(``solve.sh``, ``test_task.py``, fixtures under ``app/``, reference programs), filled in by
+``files.FamilyFiles``. A domain's ``__init__.py`` holds what its families share.
 """
 
 from __future__ import annotations
