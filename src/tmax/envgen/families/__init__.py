@@ -2,8 +2,12 @@
 
 A family builds one complete task (instruction, fixtures, graded verifier, oracle solution)
 from a seeded ``random.Random`` and a difficulty level 1-4 (short, moderate, complex,
-intricate). Its difficulty knobs change how many commands a solution needs. Families
-register themselves in ``FAMILIES`` from the per-domain modules below.
+intricate). Its difficulty knobs change how many commands a solution needs.
+
+Each family is a folder ``<domain>/<family>/``: ``build.py`` registers the builder in ``FAMILIES``
+with ``@family(...)`` and samples the values; the programs it ships are real files beside it
+(``solve.sh``, ``test_task.py``, fixtures under ``app/``, reference programs), filled in by
+``files.FamilyFiles``. A domain's ``__init__.py`` holds what its families share.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tmax.envgen.bundle import TaskParts
 
@@ -52,10 +57,10 @@ def family(**meta) -> Callable:
 
 
 def load_all() -> dict[str, Family]:
-    """Import every domain module (each registers its families) and return the registry."""
+    """Import every family's builder, ``<domain>/<family>/build.py`` (each registers itself), and
+    return the registry."""
     import importlib
-    import pkgutil
 
-    for info in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{info.name}")
+    for build in sorted(Path(__file__).parent.glob("*/*/build.py")):
+        importlib.import_module(f"{__name__}.{build.parent.parent.name}.{build.parent.name}.build")
     return FAMILIES

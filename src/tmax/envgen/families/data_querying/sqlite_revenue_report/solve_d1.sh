@@ -1,0 +1,1 @@
+sqlite3 -header -csv /app/shop.db "SELECT p.category, SUM(i.qty) AS units FROM order_items i JOIN products p ON p.id = i.product_id GROUP BY p.category ORDER BY units DESC, p.category" > /app/report.csv

@@ -1,0 +1,2 @@
+cat > /app/src/textstat.c <<'CEOF'
+{{ textstat_c }}CEOF

@@ -1,0 +1,1 @@
+{{ write_files }}cd /app && make

@@ -1,0 +1,1 @@
+"""file_operations: organise, find, rename and summarise files."""

@@ -1,0 +1,1 @@
+"""security: validate untrusted input, reverse-engineer binaries, and find intrusions in logs."""

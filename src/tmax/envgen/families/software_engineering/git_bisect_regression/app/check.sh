@@ -1,0 +1,3 @@
+#!/bin/bash
+cd /app/project && python3 - <<'PY'
+{{ check }}PY

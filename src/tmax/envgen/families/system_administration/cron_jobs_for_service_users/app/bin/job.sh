@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "{{ name }} ran at $(date)"
