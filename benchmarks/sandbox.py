@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from tmax.sandbox.base import SandboxSpec
 from tmax.sandbox.container import ContainerSandbox
-from tmax.sandbox.engine import engine_argv
+from tmax.sandbox.container_cli import engine_argv
 from tmax.sandbox.images import BASE_IMAGE, base_rootfs
 
 

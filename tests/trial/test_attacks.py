@@ -186,3 +186,17 @@ def test_disk_fill_stops_at_storage_mb(request, tmp_path, backend):
     assert "No space left on device" in log, log
     assert int(log.split()[-5]) <= 64  # df: the filesystem's size in MB
     assert result["exception_info"] is None
+
+
+def test_keep_agent_processes_is_harbor_semantics_and_forgeable(tmp_path, backend):
+    """The opt-in for tests that probe services the agent left running: the service answers the
+    verifier -- and so does a reward writer, which is why it is off by default and never for RL."""
+    service = ("nohup setsid python3 -m http.server 8765 --directory /app >/dev/null 2>&1 &\n"
+               "for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/8765) 2>/dev/null && break; sleep 0.1; done\n")
+    test = ("(exec 3<>/dev/tcp/127.0.0.1/8765) 2>/dev/null && echo 1 > /logs/verifier/reward.txt "
+            "|| echo 0 > /logs/verifier/reward.txt\n")
+    task = load_task(make_task(tmp_path / "tasks" / "svc", dockerfile=DOCKERFILE, test=test, solve=service))
+    strict = run_trial(task, tmp_path / "jobs", agent="oracle", backend=backend, trial_name="strict")
+    kept = run_trial(task, tmp_path / "jobs", agent="oracle", backend=backend, trial_name="kept",
+                     keep_agent_processes=True)
+    assert (strict.reward, kept.reward) == (0.0, 1.0)

@@ -39,6 +39,9 @@ class EvalConfig(BaseModel):
     jobs_dir: str = Field("jobs", description="Where job dirs go.")
     job_name: str | None = Field(None, description="Job dir name; reuse one to resume (default: a timestamp).")
     retry_errors: bool = Field(True, description="On resume, run errored trials again.")
+    keep_agent_processes: bool = Field(False, description="Verify with the agent's processes still running "
+                                       "(Harbor's semantics, for tests that probe services the agent left running). "
+                                       "A process of the agent's can then forge the reward: for trusted agents only.")
     engine: EngineConfig = Field(default_factory=EngineConfig, description="The model, for model agents.")
     harness: HarnessConfig = Field(default_factory=HarnessConfig)
 
@@ -125,7 +128,8 @@ def run_eval(cfg: EvalConfig, *, on_trial: Callable | None = None) -> Path:
     with ThreadPoolExecutor(cfg.concurrency) as pool:
         futures = [pool.submit(run_trial, t, job_dir, agent=agent, backend=cfg.sandbox,
                                trial_name=trial_name(stems[t.path], r),
-                               agent_name=cfg.agent, model_info=model_info, run=r) for t, r in todo]
+                               agent_name=cfg.agent, model_info=model_info, run=r,
+                               keep_agent_processes=cfg.keep_agent_processes) for t, r in todo]
         for n, future in enumerate(as_completed(futures), 1):
             summary = future.result()
             if on_trial:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from tmax.errors import SandboxError
 from tmax.sandbox.base import SandboxSpec, ShellSandbox
-from tmax.sandbox.engine import engine_argv
+from tmax.sandbox.container_cli import engine_argv
 from tmax.sandbox.procs import kill_namespace, owner_alive, owner_token, pid_namespace, processes_in
 from tmax.sandbox.shell import Shell
 

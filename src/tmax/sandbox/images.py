@@ -25,7 +25,7 @@ from pathlib import Path
 from tmax.errors import BuildError, SandboxError
 from tmax.io import file_lock
 from tmax.sandbox.base import cache_dir
-from tmax.sandbox.engine import engine_argv
+from tmax.sandbox.container_cli import engine_argv
 
 BASE_IMAGE = "localhost/tmax/base:bookworm"
 DEBIAN_SUITE = "bookworm"

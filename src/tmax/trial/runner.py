@@ -57,7 +57,8 @@ def _phase(result: dict, name: str):
         result[name]["finished_at"] = now_iso()
 
 
-def _verify(sandbox, task: Task, out_dir: Path, fresh_sandbox) -> VerifierResult:
+def _verify(sandbox, task: Task, out_dir: Path, fresh_sandbox, keep_agent_processes: bool = False
+            ) -> VerifierResult:
     """End the agent's processes, then verify. A failure the agent can cause scores 0 with the
     reason (``VerifierResult.failure``); a failure that a fresh sandbox of the same image also
     shows is the infrastructure's and raises (the trial is an error, masked in RL).
@@ -67,7 +68,8 @@ def _verify(sandbox, task: Task, out_dir: Path, fresh_sandbox) -> VerifierResult
     reference solution would show) -- unless a fresh sandbox of the image cannot start or run a
     command either, which only the host or the container runtime can cause."""
     try:
-        sandbox.end_processes()
+        if not keep_agent_processes:
+            sandbox.end_processes()
         return run_verifier(sandbox, task, out_dir)
     except VerifierError as exc:
         return VerifierResult.failed("verifier", exc)
@@ -90,10 +92,12 @@ def spec_for(task: Task) -> SandboxSpec:
 
 def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backend: str = "podman",
               trial_name: str | None = None, agent_name: str | None = None, model_info: dict | None = None,
-              run: int | None = None) -> TrialSummary:
+              run: int | None = None, keep_agent_processes: bool = False) -> TrialSummary:
     """One trial. ``agent`` is an agent function (``tmax.trial.agents.make_agent``) or the name of a
     model-free one; ``model_info`` ({name, provider}) and ``run`` (the run index of an eval) go
-    into result.json."""
+    into result.json. ``keep_agent_processes`` verifies with the agent's processes still running
+    (Harbor's semantics, for tests that probe services the agent left running): a process of the
+    agent's can then write the reward, so it is for evaluating agents you trust, never for RL."""
     if isinstance(agent, str):
         agent_name, agent = agent_name or agent, make_agent(agent)
     agent_name = agent_name or getattr(agent, "__name__", "agent")
@@ -105,7 +109,8 @@ def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backe
     result: dict = {
         "id": str(uuid.uuid4()), "task_name": task.name, "trial_name": trial_name,
         "trial_uri": trial_dir.resolve().as_uri(), "task_path": str(task.path), "source": task.layout,
-        "config": {"agent": agent_name, "sandbox": backend, "run": run},
+        "config": {"agent": agent_name, "sandbox": backend, "run": run,
+                   "keep_agent_processes": keep_agent_processes},
         "task_metadata": task.metadata,
         "agent_info": {"name": agent_name, "version": tmax.__version__, "model_info": model_info},
         "agent_result": None, "verifier_result": None, "reward": None, "exception_info": None,
@@ -130,7 +135,7 @@ def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backe
                     result["agent_result"] = {"sandbox_error": str(exc)}
             with _phase(result, "verifier"):
                 verdict = _verify(sandbox, task, trial_dir / "verifier", lambda: start_sandbox(
-                    backend, env, spec_for(task), label=f"{task.name}-probe"))
+                    backend, env, spec_for(task), label=f"{task.name}-probe"), keep_agent_processes)
         result["verifier_result"] = {"rewards": verdict.rewards, "source": verdict.source,
                                      "exit_code": verdict.exit_code, "warnings": verdict.warnings}
         result["reward"] = verdict.reward

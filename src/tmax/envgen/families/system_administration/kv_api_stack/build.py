@@ -1,4 +1,5 @@
-"""kv_api_stack: configure and start a TCP key-value service and its HTTP front end.
+"""kv_api_stack: configure a TCP key-value service and its HTTP front end, and write the script
+that starts them (the verifier runs it: no process of the agent's survives into verification).
 
 ``app/kvd.py`` and ``app/api.py`` are the two services as shipped (their docstrings document
 settings and protocols); ``test_task.py`` checks them over TCP and HTTP."""
@@ -70,8 +71,10 @@ def build(rng: random.Random, difficulty: int) -> TaskParts:
         "program documents its settings, protocol and endpoints. The configuration is wrong"
         + (" and incomplete" if difficulty >= 3 else "") + ". Fix /app/stack.ini (and prepare data files if needed) "
         "so that:\n\n" + "\n".join(musts) + "\n\n"
-        "Then start both services in the background with `python3` so that they keep running after your shell "
-        "exits (for example with `setsid nohup ... &`). After you finish they are checked on 127.0.0.1 with kvd's "
+        "Then write /app/start-stack.sh, a bash script that starts both services in the background with `python3` "
+        "so that they keep running after it exits (for example with `setsid nohup ... &`), and run it. Processes "
+        "you leave running are stopped when you finish; the checker runs `bash /app/start-stack.sh` and then "
+        "checks the services on 127.0.0.1 with kvd's "
         "`GET`, `SET` and `COUNT` commands over TCP and api's `/health`, `/kv/<key>` and `/stats` endpoints over "
         "HTTP, as documented. You should not need to change kvd.py or api.py."
     )
