@@ -45,7 +45,9 @@ def hf_engine(model_dir: str, device: str = "cpu"):
 def vllm_engine(model_dir: str, device: str = "cuda"):
     from tmax.engines.vllm import VLLMEngine
 
-    return VLLMEngine(model_dir)
+    # fp32 LM head over the checkpoint's dtype (bf16 for Tmax-9B), as the recipe keeps it;
+    # the context is the model's own (max_model_len capped at its positions)
+    return VLLMEngine(model_dir, fp32_lm_head=True)
 
 
 ENGINES = {"hf": hf_engine, "vllm": vllm_engine}

