@@ -28,12 +28,17 @@ prefix cache, so rollouts follow the policy without a restart. The engine runs i
 process (``VLLM_ENABLE_V1_MULTIPROCESSING=0``): the weights are handed over as tensors, no copy.
 
 On CPU the KV cache gets a fixed size (``kv_cache_gib``; vLLM would otherwise reserve most of
-the machine's memory) and torch keeps its thread count (vLLM drops it to 1 for serving, which
-would also slow a trainer sharing the process).
+the machine's memory), and the engine's own calls run with ``cpu_threads`` torch threads (1,
+vLLM's serving default: with more, OpenMP workers spin between the many small ops of a decode
+step; on 2 cores two threads made vLLM 3.5x slower) while every other thread of the process,
+such as a trainer's, keeps its own count. OpenMP thread counts are per calling thread, so the
+engine sets its count around each call; vLLM's start-up lowers the count of the thread that
+builds it, which is put back afterwards.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -75,8 +80,8 @@ def stop_token_ids(tokenizer, model: str | Path) -> list[int]:
 
 class VLLMEngine:
     def __init__(self, model: str, *, dtype: str = "auto", max_model_len: int | None = None, seed: int = 0,
-                 fp32_lm_head: bool = False, kv_cache_gib: float = 1.0, gpu_memory_utilization: float = 0.85,
-                 enforce_eager: bool | None = None, **kwargs):
+                 fp32_lm_head: bool = False, kv_cache_gib: float = 1.0, cpu_threads: int = 1,
+                 gpu_memory_utilization: float = 0.85, enforce_eager: bool | None = None, **kwargs):
         try:
             import vllm
             from vllm.platforms import current_platform
@@ -89,20 +94,22 @@ class VLLMEngine:
         if not (Path(model) / "config.json").exists():
             raise ConfigError(f"no model at {model} (config.json missing)", where=str(model),
                               fix="pass a transformers model directory, e.g. one made by `tmax models tiny DIR`")
-        os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"  # the weights must live in this process
-        if current_platform.is_cpu():
-            import torch
+        import torch
 
+        os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"  # the weights must live in this process
+        self.cpu_threads = cpu_threads if current_platform.is_cpu() else None
+        if self.cpu_threads:
             # vLLM's CPU backend reserves gpu_memory_utilization x RAM for the KV cache unless told a size
             kwargs.setdefault("kv_cache_memory_bytes", int(kv_cache_gib * 2**30))
-            os.environ.setdefault("OMP_NUM_THREADS", str(torch.get_num_threads()))
-            enforce_eager = True if enforce_eager is None else enforce_eager  # no minutes of compiling
+            enforce_eager = True if enforce_eager is None else enforce_eager  # compiling: ~1 min per start
+        threads = torch.get_num_threads()
         if fp32_lm_head:
             kwargs["hf_overrides"] = {**kwargs.get("hf_overrides", {}), "head_dtype": "float32"}
         self._vllm = vllm
         self.llm = vllm.LLM(model=str(model), dtype=dtype, max_model_len=context_length(model, max_model_len),
                             seed=seed, gpu_memory_utilization=gpu_memory_utilization, enforce_eager=bool(enforce_eager),
                             logprobs_mode="processed_logprobs", **kwargs)
+        torch._C.set_num_threads(threads)  # vLLM lowered this thread's count (and hid torch.set_num_threads)
         self.max_model_len = self.llm.llm_engine.model_config.max_model_len
         self.tokenizer = AutoTokenizer.from_pretrained(model)
         self.stop_ids = stop_token_ids(self.tokenizer, model)
@@ -120,7 +127,7 @@ class VLLMEngine:
             raise ValueError("every prompt needs at least one token")
         inputs = [{"prompt_token_ids": list(p)} for p in prompts]
         sampling = [self._sampling(params, i) for i in range(len(prompts))]
-        with self._lock:
+        with self._lock, self._threads():
             outputs = self.llm.generate(inputs, sampling, use_tqdm=False)
         samples = []
         for prompt, output in zip(prompts, outputs):
@@ -132,12 +139,27 @@ class VLLMEngine:
                                   "stop" if stopped else "length", len(prompt)))
         return samples
 
+    @contextlib.contextmanager
+    def _threads(self):
+        """This thread's torch threads set to ``cpu_threads`` for the engine's call (CPU only)."""
+        import torch
+
+        if not self.cpu_threads:
+            yield
+            return
+        before = torch.get_num_threads()
+        torch._C.set_num_threads(self.cpu_threads)
+        try:
+            yield
+        finally:
+            torch._C.set_num_threads(before)
+
     def load_weights(self, weights: dict | Iterable[tuple[str, object]], version: int | None = None) -> None:
         """Load a state dict or (name, tensor) pairs (checkpoint names, e.g. the trainer's
         ``state_dict()``) into the running model, drop the prefix cache (its KV entries were
         computed by the old weights) and record the policy ``version`` of the new weights."""
         pairs = weights.items() if isinstance(weights, dict) else weights
-        with self._lock:
+        with self._lock, self._threads():
             self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": iter(pairs)})
             self.llm.reset_prefix_cache()
             if version is not None:
