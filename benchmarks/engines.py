@@ -50,7 +50,7 @@ def make_engine(kind: str, model: Path, args):
         return HFEngine.from_pretrained(model, dtype="float32")
     from tmax.engines.vllm import VLLMEngine
 
-    return VLLMEngine(str(model), dtype="float32", max_model_len=4096, enforce_eager=not args.vllm_compile)
+    return VLLMEngine(str(model), dtype="float32", max_model_len=4096, compile_model=args.vllm_compile)
 
 
 def prompt(tokenizer, n_tokens: int) -> list[int]:
@@ -184,7 +184,7 @@ def main() -> None:
     parser.add_argument("--min-requests", type=int, default=4)
     parser.add_argument("--prompt-tokens", type=int, default=384)
     parser.add_argument("--max-tokens", type=int, default=96)
-    parser.add_argument("--vllm-compile", action="store_true", help="let vLLM compile (default on CPU: eager)")
+    parser.add_argument("--vllm-compile", action="store_true", help="compile vLLM's model (default on CPU: eager)")
     parser.add_argument("--rl-steps", type=int, default=4, help="0 skips the RL part")
     parser.add_argument("--async-steps", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--json", type=Path)
