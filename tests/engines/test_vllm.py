@@ -20,7 +20,7 @@ from tests.conftest import EXAMPLES
 from tests.engines.vllm_support import VLLMWorker, vllm_env
 from tmax.engines.chat import TokenRecord
 from tmax.engines.hf import load_model, upcast_lm_head
-from tmax.engines.vllm import context_length
+from tmax.engines.vllm import checkpoint_dtype, context_length
 from tmax.rl.step import Group, StepConfig, train_step
 
 TOL = 1e-5
@@ -68,6 +68,13 @@ def test_context_is_capped_at_the_models_positions_with_a_warning(tiny_model_dir
     caplog.clear()
     assert context_length(tiny_model_dir, 4096) == 4096 and context_length(tiny_model_dir, None) == 16384
     assert not caplog.text
+
+
+def test_auto_dtype_is_the_checkpoints(tiny_model_dir, tmp_path):
+    # vLLM's own "auto" would run the tiny models' fp32 checkpoints in bf16
+    assert checkpoint_dtype(tiny_model_dir, "auto") == "float32"
+    assert checkpoint_dtype(tiny_model_dir, "bfloat16") == "bfloat16"
+    assert checkpoint_dtype(tmp_path, "auto") == "auto"  # no config.json: vLLM decides
 
 
 def test_vllm_starts_with_the_default_context_and_the_models_stop_ids(worker, trainer):
@@ -163,10 +170,11 @@ def test_vllm_fp32_lm_head_over_a_bf16_body(vllm_python, tiny_model_dir, tmp_pat
 
 
 def test_tmax_eval_agent_vllm_records_the_engines_logprobs(vllm_python, rootfs, tiny_model_dir, trainer, tmp_path):
-    """``tmax eval --agent vllm`` with the default context (65,536 > the model's 16,384)."""
+    """``tmax eval --agent vllm`` with the default context (65,536 > the model's 16,384) and dtype
+    ("auto": the checkpoint's fp32, which the logprobs show)."""
     cmd = [vllm_python, "-m", "tmax.cli", "eval", str(EXAMPLES / "log-grep"), "--agent", "vllm", "--model",
            str(tiny_model_dir), "--sandbox", "bwrap", "--jobs-dir", str(tmp_path), "--job-name", "v",
-           "--set", "engine.dtype=float32", "--set", "engine.sampling.max_tokens=16",
+           "--set", "engine.sampling.max_tokens=16",
            "--set", "engine.sampling.seed=0", "--set", "harness.max_format_errors=2"]
     done = subprocess.run(cmd, capture_output=True, text=True, env=vllm_env(), timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]

@@ -45,10 +45,9 @@ def hf_engine(model_dir: str, device: str = "cpu"):
 def vllm_engine(model_dir: str, device: str = "cuda"):
     from tmax.engines.vllm import VLLMEngine
 
-    # GPUs: the checkpoint's dtype (bf16 for Tmax-9B) with the LM head in fp32, as the recipe
-    # keeps it; CPUs: fp32 like the hf engine (vLLM would pick bf16). The context is the model's
-    # own (max_model_len capped at its positions).
-    return VLLMEngine(model_dir, dtype="float32" if device == "cpu" else "auto", fp32_lm_head=True)
+    # the checkpoint's dtype (bf16 for Tmax-9B, fp32 for the tiny models) with the LM head in
+    # fp32, as the recipe keeps it; the context is the model's own (capped at its positions)
+    return VLLMEngine(model_dir, dtype="auto", fp32_lm_head=True)
 
 
 ENGINES = {"hf": hf_engine, "vllm": vllm_engine}

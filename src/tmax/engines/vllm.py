@@ -18,7 +18,8 @@ With ``top_p < 1`` vLLM's processed logprobs are those of the truncated, renorma
 distribution (the hf engine reports them before truncation); the recipe samples with top_p 1,
 where the two agree.
 
-``dtype`` is passed through ("auto" = the checkpoint's). ``fp32_lm_head`` computes the output
+``dtype`` is passed through; "auto" is the checkpoint's dtype, as for the hf engine (vLLM's
+own "auto" would run an fp32 checkpoint in bf16). ``fp32_lm_head`` computes the output
 projection in fp32 over a bf16/fp16 body (vLLM's ``head_dtype`` override), as the recipe does.
 ``max_model_len`` is capped at the model's ``max_position_embeddings`` with a warning.
 ``compile_model`` (torch.compile, and CUDA graphs on GPUs) defaults to on for GPUs and off for
@@ -70,6 +71,17 @@ def context_length(model: str | Path, requested: int | None) -> int | None:
     return int(limit)
 
 
+def checkpoint_dtype(model: str | Path, dtype: str) -> str:
+    """``dtype``, with "auto" resolved to the dtype the checkpoint's config.json names."""
+    if dtype != "auto":
+        return dtype
+    try:
+        config = json.loads((Path(model) / "config.json").read_text())
+    except (OSError, ValueError):
+        return dtype
+    return str(config.get("dtype") or config.get("torch_dtype") or dtype)
+
+
 def stop_token_ids(tokenizer, model: str | Path) -> list[int]:
     """The tokenizer's eos and the model's generation-config eos ids (the hf engine's set)."""
     ids = {tokenizer.eos_token_id}
@@ -110,7 +122,7 @@ class VLLMEngine:
         if fp32_lm_head:
             kwargs["hf_overrides"] = {**kwargs.get("hf_overrides", {}), "head_dtype": "float32"}
         self._vllm = vllm
-        self.llm = vllm.LLM(model=str(model), dtype=dtype, max_model_len=context_length(model, max_model_len),
+        self.llm = vllm.LLM(model=str(model), dtype=checkpoint_dtype(model, dtype), max_model_len=context_length(model, max_model_len),
                             seed=seed, gpu_memory_utilization=gpu_memory_utilization,
                             enforce_eager=not compile_model, logprobs_mode="processed_logprobs", **kwargs)
         torch._C.set_num_threads(threads)  # vLLM lowered this thread's count (and hid torch.set_num_threads)
