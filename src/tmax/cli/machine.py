@@ -81,11 +81,15 @@ def cache_prune(
 def models_tiny(
     out: Path = typer.Argument(..., help="Where to write the model dir."),
     seed: int = typer.Option(0, help="Weight initialisation seed."),
-    hidden_size: int = typer.Option(64, help="Width."),
+    hidden_size: int = typer.Option(64, help="Width (num_heads x head_dim)."),
     num_layers: int = typer.Option(2, help="Layers."),
+    num_heads: int = typer.Option(2, help="Attention heads; hidden_size / num_heads >= 32 (vLLM's CPU kernels)."),
 ) -> None:
     """Build a tiny Qwen3-architecture model and a locally trained tokenizer (no downloads)."""
+    from tmax.config import build_config
     from tmax.engines.tiny import TinyConfig, build_tiny_model
 
-    path = build_tiny_model(out, TinyConfig(seed=seed, hidden_size=hidden_size, num_layers=num_layers))
+    config = build_config(TinyConfig, {"seed": seed, "hidden_size": hidden_size, "num_layers": num_layers,
+                                       "num_heads": num_heads, "num_kv_heads": 1}, where="tmax models tiny")
+    path = build_tiny_model(out, config)
     console.print(f"tiny model written to {path}")

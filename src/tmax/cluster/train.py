@@ -126,7 +126,9 @@ class RayTrainer:
         device = "cuda" if c.engine_gpus > 0 else cfg.device
         engine_cls = ray.remote(EngineActor).options(num_cpus=1, num_gpus=c.engine_gpus, max_concurrency=1024,
                                                       resources=c.engine_resources)
-        engine = EngineConfig(name=c.engine, model=cfg.model, device=device, dtype="float32",
+        # fp32 on CPUs; on GPUs the checkpoint's dtype (bf16 for Tmax-9B) with the LM head in fp32
+        engine = EngineConfig(name=c.engine, model=cfg.model, device=device, fp32_lm_head=True,
+                              dtype="float32" if device == "cpu" else "auto",
                               max_context_tokens=None)  # vllm: max_model_len from the model's config
         make_engine = functools.partial(ENGINES[c.engine], engine)
         self.engines = [engine_cls.remote(make_engine, c.engine_max_batch, c.torch_threads) for _ in range(c.engines)]

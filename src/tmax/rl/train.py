@@ -23,6 +23,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from tmax.rl.config import TrainConfig
 from tmax.rl.trainer import Trainer

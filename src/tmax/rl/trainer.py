@@ -55,11 +55,17 @@ class LocalTrainer:
         self.cfg = cfg
         self.model, self.tokenizer, self.optimizer = load_trainable(
             cfg.model, device=cfg.device, lr=cfg.lr, gradient_checkpointing=cfg.gradient_checkpointing)
-        engine_model, _ = load_model(cfg.model, device=cfg.device, dtype="float32")
-        self.engine = HFEngine(engine_model, self.tokenizer, device=cfg.device)
+        if cfg.engine == "vllm":  # fp32, weights reloaded after every step (docs/vllm.md)
+            from tmax.engines import load_engine
+
+            self.engine = load_engine("vllm", cfg.model, dtype="float32", max_context_tokens=cfg.max_context_tokens,
+                                      seed=cfg.seed)
+        else:
+            engine_model, _ = load_model(cfg.model, device=cfg.device, dtype="float32")
+            self.engine = HFEngine(engine_model, self.tokenizer, device=cfg.device)
         self.batcher = Batcher(self.engine)
-        new_policy = token_policies(self.batcher, self.tokenizer, cfg.sampling,
-                                    max_context_tokens=cfg.max_context_tokens)
+        budget = min(cfg.max_context_tokens, getattr(self.engine, "max_model_len", None) or cfg.max_context_tokens)
+        new_policy = token_policies(self.batcher, self.tokenizer, cfg.sampling, max_context_tokens=budget)
         self.runner = LocalGroups(new_policy, cfg.run_dir, group_size=cfg.group_size, sandbox=cfg.sandbox,
                                   concurrency=cfg.rollout_concurrency, harness=cfg.harness)
 
