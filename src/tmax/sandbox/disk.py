@@ -65,7 +65,7 @@ class Quota:
     """One mounted filesystem of ``size_mb`` under ``/tmp/tmax-disk-*``."""
 
     def __init__(self, size_mb: int):
-        self.size_mb = size_mb
+        self.size_mb, self.pid = size_mb, os.getpid()
         self.home = Path(tempfile.mkdtemp(prefix="tmax-disk-"))
         (self.home / "owner").write_text(owner_token())
         self.image, self.mount_at = self.home / "fs.img", self.home / "fs"
@@ -122,7 +122,8 @@ def _drain() -> None:
         pooled = [q for free in _POOL.values() for q in free]
         _POOL.clear()
     for quota in pooled:
-        quota.destroy()
+        if quota.pid == os.getpid():  # a forked child exiting leaves its parent's mounts alone
+            quota.destroy()
 
 
 def prune() -> int:
