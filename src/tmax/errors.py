@@ -45,3 +45,7 @@ class BuildError(InfraError):
 
 class VerifierError(InfraError):
     """The verifier timed out or wrote no readable reward."""
+
+
+class TrajectoryError(TmaxError):
+    """A trajectory file (ATIF or tmax's own) is malformed: one trial's data, skipped with a warning."""

@@ -1,8 +1,10 @@
 """An evaluation job: every task x every run, one trial each, under one job dir.
 
     <jobs_dir>/<job_name>/
-        job.json               the resolved config, progress, and (when finished) the metrics
-        <task>__r<k>/          a Harbor-compatible trial dir per (task, run k)
+        config.json            Harbor's JobConfig (tasks x agent x environment, n_attempts = runs)
+        result.json            Harbor's JobResult: progress and stats, updated as trials finish
+        job.json               tmax's resolved config, progress, and (when finished) the metrics
+        <task>__r<k>/          a Harbor trial dir per (task, run k) (``tmax.trial.harbor_result``)
 
 Resumable: a rerun with the same job name skips trials that already have a result.json
 (errored ones are tried again unless ``retry_errors`` is off), and refuses to mix agents or
@@ -27,6 +29,8 @@ from tmax.errors import ConfigError
 from tmax.harness.loop import HarnessConfig
 from tmax.io import now_iso, read_json_or_none, write_json_atomic
 from tmax.tasks import Task, load_task, resolve_task_dirs
+from tmax.trial.harbor_job import JobRecord, is_old_tmax_job, job_config
+from tmax.trial.harbor_result import agent_config, environment_config
 
 class EvalConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -79,6 +83,10 @@ def _open_job(cfg: EvalConfig, tasks: list[Task]) -> tuple[Path, dict]:
     job_dir = Path(cfg.jobs_dir) / (cfg.job_name or datetime.now().strftime("%Y-%m-%d__%H-%M-%S"))
     job_file = job_dir / "job.json"
     old: dict = {}
+    if is_old_tmax_job(job_dir):
+        raise ConfigError(f"{job_dir} was written by an older tmax (job.json but no Harbor config.json)",
+                          where="--job-name", fix="resume it with the tmax that wrote it, or start a new job name "
+                          "(`tmax report` still reads the old dir)")
     if job_file.exists():
         old = json.loads(job_file.read_text())
         if {k: old.get(k) for k in ("agent", "model")} != _identity(cfg):
@@ -120,6 +128,10 @@ def run_eval(cfg: EvalConfig, *, on_trial: Callable | None = None) -> Path:
         raise ConfigError("no tasks to run", where="TASKS", fix="pass task dirs, folders of them, globs or a dataset file")
     agent, model_info = make_agent(cfg)
     job_dir, job = _open_job(cfg, tasks)
+    record = JobRecord(job_dir, job_config(job_dir, tasks=[t.path for t in tasks], n_attempts=cfg.runs,
+                                           n_concurrent=cfg.concurrency, agent=agent_config(cfg.agent, model_info),
+                                           environment=environment_config(cfg.sandbox)),
+                       n_total_trials=len(tasks) * cfg.runs)
     stems = trial_names(tasks)
     todo = [(t, r) for r in range(cfg.runs) for t in tasks
             if not _finished(job_dir / trial_name(stems[t.path], r), cfg.retry_errors)]
@@ -129,11 +141,13 @@ def run_eval(cfg: EvalConfig, *, on_trial: Callable | None = None) -> Path:
         futures = [pool.submit(run_trial, t, job_dir, agent=agent, backend=cfg.sandbox,
                                trial_name=trial_name(stems[t.path], r),
                                agent_name=cfg.agent, model_info=model_info, run=r,
-                               keep_agent_processes=cfg.keep_agent_processes) for t, r in todo]
+                               keep_agent_processes=cfg.keep_agent_processes, job_id=record.id) for t, r in todo]
         for n, future in enumerate(as_completed(futures), 1):
             summary = future.result()
+            record.add(read_json_or_none(summary.trial_dir / "result.json") or {})
             if on_trial:
                 on_trial(summary, n, len(todo))
+    record.finish()
     [summary] = summarize([load_job(job_dir)])  # every trial of the job, this invocation's and earlier ones
     job.update(finished_at=now_iso(), metrics=summary.to_dict())
     write_json_atomic(job_dir / "job.json", job)

@@ -4,8 +4,10 @@ Both layouts read hold one ``<task>__<id>/result.json`` per trial, shaped like H
 TrialResult (task_name, agent_info.model_info, agent_result tokens, verifier_result.rewards,
 exception_info, started_at):
 
-- tmax: ``<job>/job.json`` (model, agent, engine, runs), trial dirs ``<task>__r<k>``; the run is
-  ``config.run`` (else the ``r<k>`` suffix), the reward the top-level ``reward``.
+- tmax: ``<job>/job.json`` (model, agent, engine, runs) beside Harbor's ``config.json`` and
+  ``result.json``, trial dirs ``<task>__r<k>``; the run is the top-level ``run`` (``config.run``
+  in job dirs of tmax before Harbor's format; else the ``r<k>`` suffix), the reward the
+  top-level ``reward``.
 - Harbor: ``<job>/config.json`` (JobConfig: agents[].model_name, n_attempts) and ``result.json``
   (JobResult), trial dirs ``<task[:32]>__<shortuuid>``; the reward is
   ``verifier_result.rewards["reward"]``. Harbor keeps no run index, so a task's attempts are
@@ -136,8 +138,10 @@ def _read_trial(trial_dir: Path, job_model: str | None, job_agent: str | None, j
                 or (config_agent if isinstance(config_agent, str) else job_agent) or "")
     model = (_dig(result, "agent_info", "model_info", "name") or _harbor_model(_dig(config_agent, "model_name"))
              or job_model or agent or job_name)
-    if isinstance(_dig(result, "config", "run"), int):
-        run = result["config"]["run"]
+    for found in (result.get("run"), _dig(result, "config", "run")):  # tmax now; tmax before Harbor's config
+        if isinstance(found, int):
+            run = found
+            break
     usage = result.get("agent_result") or {}
     trial = Trial(str(result.get("task_name") or task), trial_dir.name, run, _reward(result), _error(result), str(model),
                   agent, usage.get("n_input_tokens"), usage.get("n_output_tokens"),
@@ -147,7 +151,10 @@ def _read_trial(trial_dir: Path, job_model: str | None, job_agent: str | None, j
     if trial.error is None and trial.reward is None:
         trial.error = "no reward: the verifier wrote none"
     if None in (trial.n_turns, trial.n_input_tokens, trial.n_output_tokens):
-        turns, tokens_in, tokens_out = _trajectory_counts(trial_dir / "agent" / "trajectory.json")
+        try:
+            turns, tokens_in, tokens_out = _trajectory_counts(trial_dir / "agent" / "trajectory.json")
+        except (TypeError, AttributeError, ValueError):  # a malformed trajectory: its counts are unknown
+            turns = tokens_in = tokens_out = None
         trial.n_turns = turns if trial.n_turns is None else trial.n_turns
         trial.n_input_tokens = tokens_in if trial.n_input_tokens is None else trial.n_input_tokens
         trial.n_output_tokens = tokens_out if trial.n_output_tokens is None else trial.n_output_tokens
@@ -180,13 +187,17 @@ def _trajectory_counts(path: Path) -> tuple[int | None, int | None, int | None]:
     data = read_json_or_none(path) if path.is_file() else None
     if not isinstance(data, dict):
         return None, None, None
-    if isinstance(data.get("n_tool_calls"), int):
+    if isinstance(data.get("n_tool_calls"), int):  # tmax before ATIF
         return data["n_tool_calls"], None, None
-    steps = [s for s in data.get("steps") or [] if isinstance(s, dict) and s.get("source") == "agent"]
+    own = _dig(data, "extra", "tmax") or {}
+    steps = [s for s in data.get("steps") or [] if isinstance(s, dict) and s.get("source") == "agent"
+             and not s.get("is_copied_context")]  # copied context: an earlier trajectory's turns
     # agents acting through tool calls count those; others (keystroke turns) count their steps
     calls = [len(s.get("tool_calls") or []) for s in steps if "tool_calls" in s]
     turns = sum(calls) if calls else (len(steps) if "steps" in data else None)
-    final = data.get("final_metrics") or {}
+    if isinstance(own.get("n_tool_calls"), int):  # tmax's ATIF: commands run, the submission not counted
+        turns = own["n_tool_calls"]
+    final = data.get("final_metrics") if isinstance(data.get("final_metrics"), dict) else {}
     return turns, final.get("total_prompt_tokens"), final.get("total_completion_tokens")
 
 

@@ -10,9 +10,9 @@
 Limits: ``max_tool_calls`` (64; the agent is told when one call remains), the agent
 wall-clock timeout (the task's), a per-command timeout, and ``max_format_errors`` replies in
 a row without a usable call, and the policy's own context budget (it raises LimitsExceeded).
-The message list is the trajectory; it is saved with per-turn timings, token usage, the exit
-reason and -- for policies that keep one (``policy.record``) -- the token-exact record RL trains
-on, as ``agent/trajectory.json``. Sandbox and engine failures propagate and the trial records
+The message list is the trajectory; it is saved as ATIF (``tmax.harness.atif``) with per-turn
+timings, token usage, the exit reason as ``agent/trajectory.json`` and -- for policies that keep
+one (``policy.record``) -- the token-exact record RL trains on as ``agent/tokens.json``. Sandbox and engine failures propagate and the trial records
 an infrastructure error.
 """
 
@@ -30,7 +30,8 @@ from tmax.harness.observation import render_observation
 from tmax.harness.parsers import PARSERS, ToolCall
 from tmax.harness.policy import Policy
 from tmax.harness.prompts import is_submission, render, render_text
-from tmax.io import write_json_atomic
+from tmax.harness.atif import save_atif
+from tmax.io import now_iso
 from tmax.sandbox.base import Sandbox
 
 
@@ -90,11 +91,11 @@ def run_episode(policy: Policy, sandbox: Sandbox, instruction: str, *, workdir: 
         while True:
             if time.monotonic() >= deadline:
                 raise LimitsExceeded(f"agent timeout ({timeout:g}s)")
-            started = time.monotonic()
+            started, started_at = time.monotonic(), now_iso()
             reply = policy.generate(episode.messages)
             reply.setdefault("role", "assistant")
             episode.messages.append(reply)
-            turn = {"generate_s": round(time.monotonic() - started, 4), "commands": []}
+            turn = {"started_at": started_at, "generate_s": round(time.monotonic() - started, 4), "commands": []}
             if getattr(policy, "usage", None) is not None:
                 turn["usage"] = dict(policy.usage)
             episode.turns.append(turn)
@@ -102,6 +103,7 @@ def run_episode(policy: Policy, sandbox: Sandbox, instruction: str, *, workdir: 
                 calls = parse(reply)
                 if not calls:
                     raise FormatError("no tool call found in the reply")
+                turn["calls"] = [{"id": call.id, "name": call.name, "arguments": call.arguments} for call in calls]
                 commands = [(call, _command_of(call)) for call in calls]
             except FormatError as error:
                 episode.n_format_errors += 1
@@ -147,11 +149,10 @@ def _run_call(sandbox: Sandbox, episode: Episode, turn: dict, call: ToolCall, co
         raise LimitsExceeded(f"{config.max_tool_calls} tool calls")
 
 
-def save_trajectory(episode: Episode, path: Path, **extra) -> None:
-    write_json_atomic(path, {"exit_reason": episode.exit_reason, "n_tool_calls": episode.n_tool_calls,
-                             "n_format_errors": episode.n_format_errors, "usage": episode.usage,
-                             "turns": episode.turns, "messages": episode.messages, "tokens": episode.tokens,
-                             **extra})
+def save_trajectory(episode: Episode, path: Path, *, agent: str = "tmax", model_name: str | None = None,
+                    **extra) -> None:
+    """``trajectory.json`` as ATIF, the token record as ``tokens.json`` beside it (``tmax.harness.atif``)."""
+    save_atif(episode, path, agent_name=agent, model_name=model_name, **extra)
 
 
 def load_trajectory(path: Path) -> dict:

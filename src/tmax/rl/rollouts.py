@@ -13,8 +13,9 @@ episodes share engine batches); ``tmax.cluster.RayGroups`` sends them to rollout
   informative groups are in hand, or ``max_pulls`` groups were looked at;
 - infra-failed episodes (a trial error) stay in their group as ``None`` (no reward, no loss).
 
-Every trial is a Harbor-compatible trial dir under ``<run_dir>/rollouts/``, so rollouts can be
-inspected, reported on and turned into SFT data like any eval.
+Every trial is a Harbor trial dir under ``<run_dir>/rollouts/``, itself a Harbor job dir (its
+``config.json`` and ``result.json`` kept by ``tmax.trial.harbor_job.JobRecord``, open-ended), so
+rollouts can be inspected (``harbor view``), reported on and turned into SFT data like any eval.
 """
 
 from __future__ import annotations
@@ -31,14 +32,19 @@ from tmax.rl.step import Group
 from tmax.tasks import Task
 
 
-def play_episode(task: Task, rollouts_dir: Path, agent, sandbox: str, trial_name: str
+def play_episode(task: Task, rollouts_dir: Path, agent, sandbox: str, trial_name: str, job=None
                  ) -> tuple[TokenRecord | None, float | None]:
     """One trial of ``task`` by the policy agent: its token record (in memory, from the agent's
     outcome) and reward, or ``(None, None)`` when the trial failed for infrastructure reasons
-    (masked: no reward, no loss)."""
+    (masked: no reward, no loss). ``job`` (a ``JobRecord``) counts the trial into the rollouts
+    dir's Harbor ``result.json``."""
+    from tmax.io import read_json_or_none
     from tmax.trial import run_trial
 
-    summary = run_trial(task, rollouts_dir, agent=agent, backend=sandbox, trial_name=trial_name, agent_name="policy")
+    summary = run_trial(task, rollouts_dir, agent=agent, backend=sandbox, trial_name=trial_name, agent_name="policy",
+                        job_id=job.id if job else None)
+    if job is not None:
+        job.add(read_json_or_none(summary.trial_dir / "result.json") or {})
     record = summary.record
     if summary.error or summary.reward is None or record is None or not record.ids:
         return None, None
@@ -52,8 +58,13 @@ class LocalGroups:
     def __init__(self, new_policy, run_dir: Path, *, group_size: int, sandbox: str = "bwrap",
                  concurrency: int = 8, harness=None):
         from tmax.trial.agents import model_agent
+        from tmax.trial.harbor_job import JobRecord, job_config
+        from tmax.trial.harbor_result import agent_config, environment_config
 
         self.rollouts, self.group_size, self.sandbox = Path(run_dir) / "rollouts", group_size, sandbox
+        self.job = JobRecord(self.rollouts, job_config(self.rollouts, tasks=[], n_attempts=group_size,
+                                                       n_concurrent=concurrency, agent=agent_config("policy", None),
+                                                       environment=environment_config(sandbox)))
         self.agent = model_agent(new_policy, harness)
         self.agent.__name__ = "policy"
         self.pool = ThreadPoolExecutor(concurrency)
@@ -61,7 +72,7 @@ class LocalGroups:
 
     def run_group(self, task: Task, index: int, version: int) -> Group:
         episodes = list(self.pool.map(lambda k: play_episode(task, self.rollouts, self.agent, self.sandbox,
-                                                            f"{task.name}__t{index}g{k}"), range(self.group_size)))
+                                                            f"{task.name}__t{index}g{k}", self.job), range(self.group_size)))
         return Group(task.name, [e[0] for e in episodes], [e[1] for e in episodes], [version] * self.group_size)
 
     def close(self) -> None:

@@ -1,11 +1,12 @@
 """One trial: build the task's environment, start a sandbox, run an agent, verify, record.
 
-The trial directory follows Harbor's layout so Harbor tooling (and ``tmax report``) can read
-it::
+The trial directory follows Harbor's layout, its JSON files validated by Harbor's own models
+(``tmax.trial.harbor_result``), so ``harbor view`` and ``tmax report`` read it::
 
     <job_dir>/<task>__<id>/
-        result.json              rewards, timings, errors, environment (image substitutions)
-        agent/                   the agent's logs (oracle.txt, later trajectory.json)
+        config.json              Harbor's TrialConfig (written first: an unfinished trial shows)
+        result.json              Harbor's TrialResult: rewards, timings, errors; tmax's extras beside
+        agent/                   the agent's logs (oracle.txt, or ATIF trajectory.json + tokens.json)
         verifier/reward.txt      the reward, plus reward.json / ctrf.json when the tests wrote them
         verifier/test-stdout.txt what test.sh printed
         environment/build.log    the image build log (when a build ran)
@@ -23,16 +24,15 @@ import secrets
 from contextlib import contextmanager
 import time
 import traceback
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import tmax
 from tmax.io import now_iso, write_json_atomic
 from tmax.sandbox import SandboxSpec, prepare_environment, start_sandbox
 from tmax.tasks import Task
 from tmax.trial.agents import Agent, make_agent
 from tmax.errors import SandboxError, VerifierError
+from tmax.trial.harbor_result import agent_context, set_verdict, start_result
 from tmax.trial.verifier import VerifierResult, run_verifier
 
 
@@ -92,10 +92,11 @@ def spec_for(task: Task) -> SandboxSpec:
 
 def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backend: str = "podman",
               trial_name: str | None = None, agent_name: str | None = None, model_info: dict | None = None,
-              run: int | None = None, keep_agent_processes: bool = False) -> TrialSummary:
+              run: int | None = None, keep_agent_processes: bool = False,
+              job_id: str | None = None) -> TrialSummary:
     """One trial. ``agent`` is an agent function (``tmax.trial.agents.make_agent``) or the name of a
     model-free one; ``model_info`` ({name, provider}) and ``run`` (the run index of an eval) go
-    into result.json. ``keep_agent_processes`` verifies with the agent's processes still running
+    into result.json, ``job_id`` (the job's ``result.json`` id) into config.json. ``keep_agent_processes`` verifies with the agent's processes still running
     (Harbor's semantics, for tests that probe services the agent left running): a process of the
     agent's can then write the reward, so it is for evaluating agents you trust, never for RL."""
     if isinstance(agent, str):
@@ -106,16 +107,8 @@ def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backe
     trial_dir.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     outcome = None
-    result: dict = {
-        "id": str(uuid.uuid4()), "task_name": task.name, "trial_name": trial_name,
-        "trial_uri": trial_dir.resolve().as_uri(), "task_path": str(task.path), "source": task.layout,
-        "config": {"agent": agent_name, "sandbox": backend, "run": run,
-                   "keep_agent_processes": keep_agent_processes},
-        "task_metadata": task.metadata,
-        "agent_info": {"name": agent_name, "version": tmax.__version__, "model_info": model_info},
-        "agent_result": None, "verifier_result": None, "reward": None, "exception_info": None,
-        "environment": None, "started_at": now_iso(), "finished_at": None,
-    }
+    result = start_result(task, trial_dir, agent_name=agent_name, model_info=model_info, backend=backend,
+                          run=run, keep_agent_processes=keep_agent_processes, job_id=job_id)
     try:
         with _phase(result, "environment_setup"):
             env = prepare_environment(task, backend, trial_dir / "environment" / "build.log")
@@ -127,20 +120,13 @@ def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backe
             with _phase(result, "agent_execution"):
                 try:
                     outcome = agent(sandbox, task, trial_dir / "agent", task.config.agent.timeout_sec)
-                    result["agent_result"] = {
-                        "timed_out": outcome.timed_out, "exit_code": outcome.exit_code,
-                        "n_input_tokens": outcome.n_input_tokens, "n_output_tokens": outcome.n_output_tokens,
-                        "metadata": outcome.metadata}
+                    result["agent_result"] = agent_context(outcome)
                 except SandboxError as exc:  # the sandbox broke under the agent: its work is still verified
-                    result["agent_result"] = {"sandbox_error": str(exc)}
+                    result["agent_result"] = {"metadata": {"sandbox_error": str(exc)}}
             with _phase(result, "verifier"):
                 verdict = _verify(sandbox, task, trial_dir / "verifier", lambda: start_sandbox(
                     backend, env, spec_for(task), label=f"{task.name}-probe"), keep_agent_processes)
-        result["verifier_result"] = {"rewards": verdict.rewards, "source": verdict.source,
-                                     "exit_code": verdict.exit_code, "warnings": verdict.warnings}
-        result["reward"] = verdict.reward
-        if verdict.failure:
-            result["agent_failure"] = verdict.failure
+        set_verdict(result, verdict)
     except Exception as exc:  # every failure is recorded in the trial, none ends the job
         result["exception_info"] = {"exception_type": type(exc).__name__, "exception_message": str(exc),
                                     "exception_traceback": traceback.format_exc(), "occurred_at": now_iso()}
