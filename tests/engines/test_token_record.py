@@ -93,9 +93,12 @@ def test_ten_turn_episode_stores_exactly_the_sampled_tokens(box, tokenizer, tmp_
     assert tokenizer(rerendered, add_special_tokens=False)["input_ids"] != record.ids
 
     save_trajectory(episode, tmp_path / "trajectory.json")
-    saved = load_trajectory(tmp_path / "trajectory.json")
-    assert saved["tokens"]["ids"] == record.ids and saved["tokens"]["mask"] == record.mask
-    assert saved["usage"]["completion_tokens"] == sum(map(len, replies)) and saved["turns"][0]["usage"]["calls"] == 1
+    saved = load_trajectory(tmp_path / "trajectory.json")  # ATIF; the exact record beside it
+    tokens = load_trajectory(tmp_path / "tokens.json")
+    assert tokens["ids"] == record.ids and tokens["mask"] == record.mask and tokens["turns"] == record.turns
+    assert saved["final_metrics"]["total_completion_tokens"] == sum(map(len, replies))
+    first = next(s for s in saved["steps"] if s["source"] == "agent")
+    assert first["extra"]["usage"]["calls"] == 1 and saved["extra"]["tmax"]["usage"]["calls"] == 10
 
 
 def test_rewritten_history_is_refused(tokenizer):

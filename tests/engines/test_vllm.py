@@ -182,7 +182,7 @@ def test_tmax_eval_agent_vllm_records_the_engines_logprobs(vllm_python, rootfs, 
     result = json.loads((trial / "result.json").read_text())
     assert result["exception_info"] is None and result["reward"] == 0.0
     assert result["agent_info"]["model_info"]["provider"] == "vllm"
-    tokens = json.loads((trial / "agent" / "trajectory.json").read_text())["tokens"]
+    tokens = json.loads((trial / "agent" / "tokens.json").read_text())
     record = TokenRecord.from_dict(tokens)
     assert len(record.turns) == 2
     model, _ = trainer

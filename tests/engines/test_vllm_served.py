@@ -46,7 +46,8 @@ def test_tmax_eval_chat_mode_over_vllms_server(server, rootfs, tmp_path):
         assert result["exception_info"] is None and result["reward"] == 0.0  # an untrained model fails cleanly
         assert result["agent_info"]["model_info"] == {"name": "tiny", "provider": "openai"}
         trajectory = json.loads((trial / "agent" / "trajectory.json").read_text())
-        assert trajectory["usage"]["calls"] == 2 and trajectory["usage"]["prompt_tokens"] > 100
+        usage = trajectory["extra"]["tmax"]["usage"]
+        assert usage["calls"] == 2 and usage["prompt_tokens"] > 100
 
 
 def test_tmax_eval_token_mode_records_vllms_ids_and_logprobs(server, rootfs, tmp_path, tiny_model_dir):
@@ -56,7 +57,7 @@ def test_tmax_eval_token_mode_records_vllms_ids_and_logprobs(server, rootfs, tmp
     assert len(trials) == 2
     for trial in trials:
         assert json.loads((trial / "result.json").read_text())["exception_info"] is None
-        record = TokenRecord.from_dict(json.loads((trial / "agent" / "trajectory.json").read_text())["tokens"])
+        record = TokenRecord.from_dict(json.loads((trial / "agent" / "tokens.json").read_text()))
         assert len(record.turns) == 2
         with torch.no_grad():
             logp = torch.log_softmax(model(torch.tensor([record.ids])).logits[0].float(), -1)

@@ -38,7 +38,7 @@ def test_runs_resume_and_retry_errored_trials(rootfs, tmp_path):
     job = json.loads((job_dir / "job.json").read_text())
     assert job["runs"] == 2 and job["config"]["sandbox"] == "bwrap" and job["finished_at"]
     first = json.loads((job_dir / "log-grep__r1" / "result.json").read_text())
-    assert first["config"]["run"] == 1 and first["reward"] == 1.0
+    assert first["run"] == 1 and first["reward"] == 1.0
 
     # an errored trial is run again on resume; finished ones are left alone
     broken = job_dir / "csv-summary__r0" / "result.json"
@@ -69,10 +69,10 @@ def test_hf_model_agent_writes_token_records(rootfs, tmp_path, tiny_model_dir):
     result = json.loads((trial / "result.json").read_text())
     assert result["exception_info"] is None and result["reward"] == 0.0  # an untrained model fails, cleanly
     assert result["agent_info"]["model_info"] == {"name": tiny_model_dir.name, "provider": "hf"}
-    trajectory = json.loads((trial / "agent" / "trajectory.json").read_text())
-    tokens = trajectory["tokens"]
-    assert len(tokens["ids"]) == len(tokens["mask"]) == len(tokens["logprobs"]) == trajectory["usage"]["context_tokens"]
-    assert sum(tokens["mask"]) == result["agent_result"]["n_output_tokens"] == trajectory["usage"]["completion_tokens"]
+    usage = json.loads((trial / "agent" / "trajectory.json").read_text())["extra"]["tmax"]["usage"]
+    tokens = json.loads((trial / "agent" / "tokens.json").read_text())
+    assert len(tokens["ids"]) == len(tokens["mask"]) == len(tokens["logprobs"]) == usage["context_tokens"]
+    assert sum(tokens["mask"]) == result["agent_result"]["n_output_tokens"] == usage["completion_tokens"]
     assert all(lp < 0 for lp, m in zip(tokens["logprobs"], tokens["mask"]) if m)
 
 
@@ -86,11 +86,11 @@ def test_cli_keeps_the_config_files_agent_unless_the_option_is_given(rootfs, tmp
     config.write_text(f'agent = "stepwise"\nsandbox = "bwrap"\njobs_dir = "{tmp_path}"\n')
     result = CliRunner().invoke(app, ["eval", str(EXAMPLES / "log-grep"), "--config", str(config), "--job-name", "a"])
     assert result.exit_code == 0, result.output
-    assert json.loads((tmp_path / "a" / "log-grep__r0" / "result.json").read_text())["config"]["agent"] == "stepwise"
+    assert json.loads((tmp_path / "a" / "log-grep__r0" / "result.json").read_text())["config"]["agent"]["name"] == "stepwise"
     result = CliRunner().invoke(app, ["eval", str(EXAMPLES / "log-grep"), "--config", str(config), "--job-name", "b",
                                       "--agent", "oracle"])
     assert result.exit_code == 0, result.output
-    assert json.loads((tmp_path / "b" / "log-grep__r0" / "result.json").read_text())["config"]["agent"] == "oracle"
+    assert json.loads((tmp_path / "b" / "log-grep__r0" / "result.json").read_text())["config"]["agent"]["name"] == "oracle"
 
 
 def test_different_tasks_with_one_name_get_their_own_trial_dirs(rootfs, tmp_path):
@@ -109,3 +109,20 @@ def test_different_tasks_with_one_name_get_their_own_trial_dirs(rootfs, tmp_path
     done = []
     run_eval(cfg, on_trial=lambda summary, n, total: done.append(summary))
     assert done == []  # both found on resume
+
+
+def test_a_job_dir_of_tmax_before_harbors_format_is_refused_with_the_way_out(tmp_path):
+    """Resuming needs Harbor's config.json; `tmax report` still reads the old dir."""
+    import shutil
+
+    from tests.conftest import FIXTURES
+
+    old = tmp_path / "old"
+    shutil.copytree(FIXTURES / "jobs" / "tmax-qwen3.5-0.8b", old)
+    cfg = EvalConfig(tasks=TWO, agent="oracle", sandbox="bwrap", jobs_dir=str(tmp_path), job_name="old")
+    with pytest.raises(ConfigError, match="older tmax") as raised:
+        run_eval(cfg)
+    assert "start a new job name" in str(raised.value) and "tmax report" in str(raised.value)
+    assert not (old / "config.json").exists()
+    [summary] = summarize([load_job(old)])
+    assert summary.label == "Qwen/Qwen3.5-0.8B" and len(summary.run_scores) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tmax.harness.atif_read import atif_messages
 from tmax.harness.loop import HarnessConfig, run_episode, save_trajectory, load_trajectory
 from tmax.harness.policy import ScriptedPolicy, qwen3_xml_call
 from tmax.sandbox.base import SandboxSpec
@@ -43,9 +44,13 @@ def test_scripted_episode_keeps_shell_state_and_submits(box, tmp_path):
     assert episode.messages[0]["role"] == "system" and "COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT" in episode.messages[0]["content"]
     assert "Write 7 to /tmp/n.txt." in episode.messages[1]["content"]
     save_trajectory(episode, tmp_path / "trajectory.json", agent="scripted")
-    saved = load_trajectory(tmp_path / "trajectory.json")
-    assert saved["exit_reason"] == "submitted" and saved["messages"] == episode.messages
-    assert [c["command"] for t in saved["turns"] for c in t["commands"]][0] == "cd /tmp && export N=7"
+    saved = load_trajectory(tmp_path / "trajectory.json")  # ATIF; the message list comes back exactly
+    assert saved["schema_version"].startswith("ATIF-v1.") and saved["agent"]["name"] == "scripted"
+    assert saved["extra"]["tmax"]["exit_reason"] == "submitted" and atif_messages(saved) == (episode.messages, 3)
+    agent_steps = [s for s in saved["steps"] if s["source"] == "agent"]
+    assert [c["command"] for s in agent_steps for c in s["extra"]["commands"]][0] == "cd /tmp && export N=7"
+    assert [c["arguments"]["command"] for c in agent_steps[0]["tool_calls"]] == ["cd /tmp && export N=7"]
+    assert agent_steps[1]["observation"]["results"][0]["content"] == outputs[1]
 
 
 def test_format_errors_are_answered_then_end_the_episode(box):

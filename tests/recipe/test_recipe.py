@@ -63,7 +63,7 @@ def test_toy_recipe_end_to_end_then_resumes_as_done(tmp_path, podman_image):
     assert "| SFT |" in text and "| SFT+RL |" in text and "RL gain" in text
     # the oracle trajectories were rendered with the recipe's prompts, which the model sees
     oracle = json.loads(next((out / "jobs" / "oracle").glob("*/agent/trajectory.json")).read_text())
-    assert oracle["messages"][0]["content"].startswith("Solve the task with the bash tool.")
+    assert oracle["steps"][0]["message"].startswith("Solve the task with the bash tool.")
 
     logs.clear()
     run_recipe(cfg, log=logs.append)

@@ -27,7 +27,7 @@ def test_stepwise_runs_each_command_as_a_tool_call(tmp_path, podman_image):
     task = load_task(next(heldout.glob("copy-word-*")))
     summary = run_trial(task, tmp_path / "job", agent="stepwise", backend="bwrap")
     trajectory = json.loads((summary.trial_dir / "agent" / "trajectory.json").read_text())
-    commands = [c["command"] for turn in trajectory["turns"] for c in turn["commands"]]
+    commands = [c["command"] for step in trajectory["steps"] for c in (step.get("extra") or {}).get("commands", [])]
     assert summary.reward == 1.0
     assert commands == script_steps(task.oracle_script.read_text()) and len(commands) == 4
-    assert trajectory["exit_reason"] == "submitted"
+    assert trajectory["extra"]["tmax"]["exit_reason"] == "submitted"

@@ -98,7 +98,7 @@ def test_scripted_agent_solves_every_example_through_the_harness(tmp_path, podma
         summary = run_trial(load_task(path), tmp_path, agent="scripted", backend="podman")
         assert summary.error is None and summary.reward == 1.0, (path.name, summary.error)
         trajectory = json.loads((summary.trial_dir / "agent" / "trajectory.json").read_text())
-        assert trajectory["exit_reason"] == "submitted" and trajectory["n_tool_calls"] == 1
+        assert trajectory["extra"]["tmax"]["exit_reason"] == "submitted" and trajectory["extra"]["tmax"]["n_tool_calls"] == 1
 
 
 def _tb1_task(root, parser: str | None = None):

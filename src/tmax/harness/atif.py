@@ -9,12 +9,13 @@
             metrics      prompt/completion tokens of the call; completion_token_ids and logprobs
                          of the reply when the policy keeps a token record (extra.token_span:
                          where the reply lies in tokens.json)
-            extra        generate_s, the commands' exit codes and timings, and message_fields:
+            extra        generate_s, the commands' exit codes and timings, the policy's usage
+                         so far, and message_fields:
                          the reply's other keys (e.g. OpenAI tool_calls) so the message list
                          comes back exactly
             a format-error reminder is a user step.
     final_metrics: token totals, step count; extra holds tool calls and format errors.
-    extra.tmax:    exit_reason, n_tool_calls, n_format_errors, verbatim_messages: true, the
+    extra.tmax:    exit_reason, n_tool_calls, n_format_errors, usage, verbatim_messages: true, the
                    tokens file's name, and what the caller adds (agent, task).
 
 ATIF keeps a prompt's token ids per step, the whole history each time, which would make a
@@ -86,7 +87,7 @@ def _agent_step(message: dict, turn: dict, index: int, tool_messages: list[dict]
                 result["extra"] = {"message_fields": fields}
             results.append(result)
         step["observation"] = {"results": results}
-    extra = {key: turn[key] for key in ("generate_s", "commands") if key in turn}
+    extra = {key: v for key, v in turn.items() if key not in ("started_at", "calls")}  # timings, commands, usage
     fields = {key: v for key, v in message.items() if key not in _OWN_KEYS}
     if fields:
         extra["message_fields"] = fields
@@ -136,7 +137,8 @@ def episode_to_atif(episode, *, agent_name: str = "tmax", model_name: str | None
             "notes": "tmax: each agent step's message is the policy's reply verbatim (tool-call markup "
                      "included); tool_calls are the calls tmax parsed from it.",
             "extra": {"tmax": {"exit_reason": episode.exit_reason, "n_tool_calls": episode.n_tool_calls,
-                               "n_format_errors": episode.n_format_errors, "verbatim_messages": True,
+                               "n_format_errors": episode.n_format_errors, "usage": episode.usage,
+                               "verbatim_messages": True,
                                "tokens_file": tokens_file, **extra}}}
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tmax.errors import ConfigError
+from tmax.harness.atif_read import atif_messages
 from tmax.io import write_json_atomic
 from tmax.recipe.config import RecipeConfig
 
@@ -22,7 +23,8 @@ def _texts_for_tokenizer(train_dir: Path, oracle_job: Path) -> list[str]:
     words the model will read and write."""
     texts = [p.read_text() for p in sorted(train_dir.glob("*/instruction.md"))]
     for path in sorted(oracle_job.glob("*/agent/trajectory.json")):
-        texts += [m.get("content") or "" for m in json.loads(path.read_text()).get("messages", [])]
+        messages, _ = atif_messages(json.loads(path.read_text()), str(path))
+        texts += [m.get("content") or "" for m in messages]
     return texts
 
 
