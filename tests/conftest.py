@@ -77,3 +77,11 @@ def vllm_python() -> str:
             pytest.fail(f"TMAX_VLLM=1 but no vLLM interpreter was found: {HOW}")
         pytest.skip(f"vLLM is not installed: {HOW}")
     return python
+
+
+@pytest.fixture(scope="session")
+def harbor() -> str:
+    """Harbor's interpreter (.venv-harbor or $TMAX_HARBOR_PYTHON), for checks with its own models."""
+    from tests.harbor_support import require_harbor
+
+    return require_harbor()

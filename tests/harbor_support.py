@@ -24,9 +24,9 @@ def harbor_python() -> str | None:
     return python if ok else None
 
 
-@pytest.fixture(scope="session")
-def harbor() -> str:
-    """The interpreter with harbor; a failure, not a skip, where TMAX_HARBOR=1 asked for it (CI)."""
+def require_harbor() -> str:
+    """The interpreter with harbor for the `harbor` fixture (tests/conftest.py): a skip with the
+    way to install it, or a failure where TMAX_HARBOR=1 asked for it (CI)."""
     python = harbor_python()
     if python is None:
         if os.environ.get("TMAX_HARBOR") == "1":

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.harbor_support import harbor_check, harbor_python, invalid
+from tests.harbor_support import harbor_check, invalid
 from tmax.engines.chat import ChatRenderer
 from tmax.sft.data import TrajectoryWarning, collect, to_record
 
@@ -70,11 +70,8 @@ def harbor_job(tmp_path):
     return job
 
 
-def test_the_fixture_is_atif_as_harbor_reads_it(harbor_job):
-    python = harbor_python()
-    if python is None:
-        pytest.skip("the harbor package is not installed (tests/harbor_support.py says how)")
-    problems = invalid(harbor_check(python, harbor_job.parent))
+def test_the_fixture_is_atif_as_harbor_reads_it(harbor_job, harbor):
+    problems = invalid(harbor_check(harbor, harbor_job.parent))
     assert list(problems) == [str(harbor_job / "count-lines__broken" / "agent" / "trajectory.json")]
 
 

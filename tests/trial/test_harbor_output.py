@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import EXAMPLES
 from tests.tasks.test_task import make_task
-from tests.harbor_support import harbor, harbor_check, invalid  # noqa: F401 (a fixture)
+from tests.harbor_support import harbor_check, invalid
 from tmax.engines.chat import TokenRecord
 from tmax.harness.atif import record_from_rollout_details
 from tmax.trial.harbor_result import task_checksum
@@ -19,9 +19,21 @@ from tmax.trial.harbor_result import task_checksum
 TASK = EXAMPLES / "log-grep"
 
 
-def test_run_and_eval_jobs_validate_and_show_in_harbor_view(rootfs, tiny_model_dir, tmp_path, harbor):
+def _check_trials(answer: dict, jobs) -> dict:
+    """Each trial as `harbor view` lists it (by job and name), checked against tmax's result.json."""
+    view = answer["viewer"]
+    trials = {(job, t["name"]): t for job, ts in view["trials"].items() for t in ts}
+    for (job, name), trial in trials.items():
+        result = json.loads((jobs / job / name / "result.json").read_text())
+        assert trial["reward"] == result["reward"] and trial["agent_name"] == result["agent_info"]["name"]
+        assert result["task_checksum"] == answer["checksums"][str(result["task_path"])]
+        if (jobs / job / name / "agent" / "trajectory.json").exists():
+            assert view["trajectories"][f"{job}/{name}"]["trajectory_steps"] >= 4  # system, task, replies
+    return trials
+
+
+def test_run_and_eval_jobs_validate_and_show_in_harbor_view(rootfs, tmp_path, harbor):
     from tmax.cli import app
-    from tmax.engines import EngineConfig, SamplingParams
     from tmax.eval.job import EvalConfig, run_eval
 
     jobs = tmp_path / "jobs"
@@ -30,8 +42,6 @@ def test_run_and_eval_jobs_validate_and_show_in_harbor_view(rootfs, tiny_model_d
     assert ran.exit_code == 0, ran.output
     run_eval(EvalConfig(tasks=[str(TASK)], agent="stepwise", sandbox="bwrap", runs=2, jobs_dir=str(jobs),
                         job_name="stepwise"))
-    engine = EngineConfig(model=str(tiny_model_dir), sampling=SamplingParams(max_tokens=12, seed=0))
-    run_eval(EvalConfig(tasks=[str(TASK)], agent="hf", sandbox="bwrap", jobs_dir=str(jobs), job_name="hf", engine=engine))
 
     # an infrastructure error (no solution for the oracle), a failure the agent can cause (no
     # reward file), and a task whose tests/.harborignore leaves a file out of Harbor's checksum
@@ -48,23 +58,14 @@ def test_run_and_eval_jobs_validate_and_show_in_harbor_view(rootfs, tiny_model_d
     answer = harbor_check(harbor, jobs, [TASK, unsolvable, silent, ignoring])
     assert invalid(answer) == {}
     kinds = sorted(entry["kind"] for entry in answer["files"].values())
-    assert kinds.count("job config") == kinds.count("job result") == 4
-    assert kinds.count("trial config") == kinds.count("trial result") == 7 and kinds.count("trajectory") == 4
+    assert kinds.count("job config") == kinds.count("job result") == 3
+    assert kinds.count("trial config") == kinds.count("trial result") == 6 and kinds.count("trajectory") == 3
 
     view = answer["viewer"]
     assert {j["name"]: (j["n_total_trials"], j["n_completed_trials"], j["n_errored_trials"]) for j in view["jobs"]} == {
-        "run": (1, 1, 0), "stepwise": (2, 2, 0), "hf": (1, 1, 0), "mixed": (3, 3, 1)}
-    assert next(j for j in view["jobs"] if j["name"] == "hf")["models"] == [tiny_model_dir.name]
-    trials = {(job, t["name"]): t for job, ts in view["trials"].items() for t in ts}
-    for (job, name), trial in trials.items():
-        result = json.loads((jobs / job / name / "result.json").read_text())
-        assert trial["reward"] == result["reward"] and trial["agent_name"] == result["agent_info"]["name"]
-        assert result["task_checksum"] == answer["checksums"][str(result["task_path"])]
-        if job != "mixed":
-            assert view["trajectories"][f"{job}/{name}"]["trajectory_steps"] >= 4  # system, task, replies
-    assert trials["hf", "log-grep__r0"]["model_name"] == tiny_model_dir.name
-    assert trials["hf", "log-grep__r0"]["model_provider"] == "hf"
-    assert {t["reward"] for (job, _), t in trials.items() if job not in ("hf", "mixed")} == {1.0}
+        "run": (1, 1, 0), "stepwise": (2, 2, 0), "mixed": (3, 3, 1)}
+    trials = _check_trials(answer, jobs)
+    assert {t["reward"] for (job, _), t in trials.items() if job != "mixed"} == {1.0}
     assert (trials["mixed", "no-solution__r0"]["error_type"], trials["mixed", "no-solution__r0"]["reward"]) == (
         "TaskError", None)
     assert trials["mixed", "silent__r0"]["reward"] == 0.0 and trials["mixed", "ignoring__r0"]["reward"] == 1.0
@@ -75,14 +76,17 @@ def test_run_and_eval_jobs_validate_and_show_in_harbor_view(rootfs, tiny_model_d
     assert task_checksum(ignoring) != answer["checksums"][str(ignoring)]
 
 
-def test_token_record_in_atif_and_rollout_details(rootfs, tiny_model_dir, tmp_path, harbor):
-    """RL rollouts: a Harbor job dir of its own; the exact token record is tokens.json, the same
-    stream is in result.json's rollout_details and, reply by reply, in the ATIF step metrics."""
+def test_model_jobs_and_rl_rollouts_carry_token_records(rootfs, tiny_model_dir, tmp_path, harbor):
+    """An eval of the tiny model and RL rollouts (a Harbor job dir of its own): the exact token
+    record is tokens.json, the same stream is in result.json's rollout_details and, reply by
+    reply, in the ATIF step metrics."""
+    from tmax.engines import EngineConfig
     from tmax.engines.batching import Batcher
     from tmax.engines.chat import ChatRenderer
     from tmax.engines.base import SamplingParams
     from tmax.engines.hf import HFEngine, load_model
     from tmax.engines.token_policy import TokenPolicy
+    from tmax.eval.job import EvalConfig, run_eval
     from tmax.harness.loop import HarnessConfig
     from tmax.rl.rollouts import LocalGroups
     from tmax.tasks import load_task
@@ -98,12 +102,19 @@ def test_token_record_in_atif_and_rollout_details(rootfs, tiny_model_dir, tmp_pa
     finally:
         runner.close()
     assert len(group.records) == 2
+    engine = EngineConfig(model=str(tiny_model_dir), sampling=SamplingParams(max_tokens=12, seed=0))
+    run_eval(EvalConfig(tasks=[str(TASK)], agent="hf", sandbox="bwrap", jobs_dir=str(tmp_path / "run"),
+                        job_name="hf", engine=engine))
 
-    answer = harbor_check(harbor, tmp_path / "run")
+    answer = harbor_check(harbor, tmp_path / "run", [TASK])
     assert invalid(answer) == {}
-    [job] = answer["viewer"]["jobs"]
-    assert job["name"] == "rollouts" and job["n_completed_trials"] == 2
-    for trial in sorted((tmp_path / "run" / "rollouts").glob("*__t0g*")):
+    jobs = {j["name"]: j for j in answer["viewer"]["jobs"]}
+    assert {name: j["n_completed_trials"] for name, j in jobs.items()} == {"rollouts": 2, "hf": 1}
+    assert jobs["hf"]["models"] == [tiny_model_dir.name]
+    trials = _check_trials(answer, tmp_path / "run")
+    hf = trials["hf", "log-grep__r0"]
+    assert (hf["model_name"], hf["model_provider"], hf["reward"]) == (tiny_model_dir.name, "hf", 0.0)
+    for trial in [*sorted((tmp_path / "run" / "rollouts").glob("*__t0g*")), tmp_path / "run" / "hf" / "log-grep__r0"]:
         result = json.loads((trial / "result.json").read_text())
         tokens = json.loads((trial / "agent" / "tokens.json").read_text())
         record = TokenRecord.from_dict(tokens)

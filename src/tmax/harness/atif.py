@@ -72,8 +72,9 @@ def _agent_step(message: dict, turn: dict, index: int, tool_messages: list[dict]
         step["timestamp"] = turn["started_at"]
     if message.get("reasoning_content"):
         step["reasoning_content"] = _text(message["reasoning_content"])
-    calls = [{"tool_call_id": c.get("id") or f"call_{index + 1}_{k + 1}", "function_name": c["name"],
-              "arguments": c["arguments"]} for k, c in enumerate(turn.get("calls") or [])]
+    calls = [{"tool_call_id": c.get("id") or f"call_{index + 1}_{k + 1}", "function_name": str(c["name"]),
+              "arguments": c["arguments"] if isinstance(c["arguments"], dict) else {"raw": str(c["arguments"])}}
+             for k, c in enumerate(turn.get("calls") or [])]
     if calls:
         step["tool_calls"] = calls
     if tool_messages:

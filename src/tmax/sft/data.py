@@ -4,9 +4,9 @@ Trajectories are ATIF (``agent/trajectory.json``, read by ``tmax.harness.atif_re
 own (each reply verbatim; the exact token record in ``agent/tokens.json`` when a token engine
 wrote one) and any Harbor agent's (content parts, reasoning, copied context, token ids in the
 step metrics); trial dirs of tmax before ATIF (``messages`` + ``tokens`` inline) still read.
-A malformed trajectory skips its trial with a ``TrajectoryWarning``, never the collection. The filter keeps trials whose reward is at least ``min_reward``
-and that made at least ``min_tool_calls`` tool calls (the recipe: successful rollouts with 5+
-calls). Each kept trajectory becomes a ``TokenRecord`` whose mask marks the assistant turns:
+A malformed trajectory skips its trial with a ``TrajectoryWarning``, never the collection.
+The filter keeps trials whose reward is at least ``min_reward`` and that made at least
+``min_tool_calls`` tool calls (the recipe: successful rollouts with 5+ calls). Each kept trajectory becomes a ``TokenRecord`` whose mask marks the assistant turns:
 the engine's own tokens when they were recorded (tokens.json, or ATIF steps whose prompt ids
 extend one stream), otherwise the chat template's rendering of the messages (assistant text
 tokenized as written, a separate reasoning_content in front as a Qwen3 thinking block, tool

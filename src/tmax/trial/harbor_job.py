@@ -103,6 +103,8 @@ class JobRecord:
 
     def add(self, result: dict) -> None:
         """Count a finished trial (its ``result.json`` dict) into the job's stats."""
+        if not isinstance(result, dict) or "agent_info" not in result:
+            return  # no readable result: finish() recounts from the files
         with self._lock, self._locked():
             data = read_json_or_none(self.path) or {"id": self.id, "started_at": now_iso(), "stats": _empty_stats()}
             add_to_stats(data["stats"], result)

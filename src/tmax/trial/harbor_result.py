@@ -83,16 +83,18 @@ def _excluded(relative: Path, root: Path, rules: list) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _checksum_cached(task_dir: str, stamp: float) -> str:
+def _checksum_cached(task_dir: str, stamp: tuple) -> str:
     return task_checksum(Path(task_dir))
 
 
 def cached_checksum(task: Task) -> str:
-    """``task_checksum``, computed once per task dir (and again when its task.toml changes)."""
+    """``task_checksum``, computed once per state of the task dir (its files' count, total size
+    and newest change: a stat walk per trial, the hashing only when something changed)."""
     path = Path(task.path).resolve()
-    toml = path / "task.toml"
     try:
-        return _checksum_cached(str(path), toml.stat().st_mtime if toml.exists() else 0.0)
+        stats = [p.stat() for p in path.rglob("*")]
+        stamp = (len(stats), sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=0))
+        return _checksum_cached(str(path), stamp)
     except (OSError, ValueError) as exc:  # an unreadable file: the trial still runs, the record says why
         return f"unavailable: {exc}"
 
