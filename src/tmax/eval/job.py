@@ -135,6 +135,8 @@ def run_eval(cfg: EvalConfig, *, on_trial: Callable | None = None) -> Path:
     stems = trial_names(tasks)
     todo = [(t, r) for r in range(cfg.runs) for t in tasks
             if not _finished(job_dir / trial_name(stems[t.path], r), cfg.retry_errors)]
+    previous = {trial_name(stems[t.path], r): read_json_or_none(job_dir / trial_name(stems[t.path], r) / "result.json")
+                for t, r in todo}  # retried trials: their old results leave the job's stats
     job.update(n_trials=len(tasks) * cfg.runs, n_skipped=len(tasks) * cfg.runs - len(todo))
     write_json_atomic(job_dir / "job.json", job)
     with ThreadPoolExecutor(cfg.concurrency) as pool:
@@ -144,7 +146,7 @@ def run_eval(cfg: EvalConfig, *, on_trial: Callable | None = None) -> Path:
                                keep_agent_processes=cfg.keep_agent_processes, job_id=record.id) for t, r in todo]
         for n, future in enumerate(as_completed(futures), 1):
             summary = future.result()
-            record.add(read_json_or_none(summary.trial_dir / "result.json") or {})
+            record.add(read_json_or_none(summary.trial_dir / "result.json"), previous[summary.trial_dir.name])
             if on_trial:
                 on_trial(summary, n, len(todo))
     record.finish()

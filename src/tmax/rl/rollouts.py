@@ -41,10 +41,11 @@ def play_episode(task: Task, rollouts_dir: Path, agent, sandbox: str, trial_name
     from tmax.io import read_json_or_none
     from tmax.trial import run_trial
 
+    previous = read_json_or_none(rollouts_dir / trial_name / "result.json")  # a resumed run samples again
     summary = run_trial(task, rollouts_dir, agent=agent, backend=sandbox, trial_name=trial_name, agent_name="policy",
                         job_id=job.id if job else None)
     if job is not None:
-        job.add(read_json_or_none(summary.trial_dir / "result.json") or {})
+        job.add(read_json_or_none(summary.trial_dir / "result.json"), previous)
     record = summary.record
     if summary.error or summary.reward is None or record is None or not record.ids:
         return None, None

@@ -1,11 +1,11 @@
 """A job's record in Harbor's shape: ``config.json`` (Harbor's ``JobConfig``) and ``result.json``
 (Harbor's ``JobResult``) beside the trial dirs, so ``harbor view`` lists tmax's jobs.
 
-``JobRecord`` writes both when a job opens (keeping the id and start time of a job it resumes),
-adds each finished trial to the stats (a locked read-modify-write of ``result.json``, safe across
-threads and across processes sharing the dir, as RL rollout workers do) and, at ``finish``,
-recounts the stats from every trial's ``result.json`` (a resumed job's retried trials counted
-once). The stats are Harbor's ``JobStats``: trial and error counts, token totals, and per
+``JobRecord`` writes both when a job opens (keeping the id and start time of a job it resumes,
+its stats recounted from the trial dirs), adds each finished trial to the stats (a locked
+read-modify-write of ``result.json``, safe across threads and across processes sharing the dir,
+as RL rollout workers do; a trial run again in its old dir takes the old result back out) and,
+at ``finish``, recounts the stats from every trial's ``result.json``. The stats are Harbor's ``JobStats``: trial and error counts, token totals, and per
 agent/model/dataset key the trial count, errors by exception type and the mean reward
 (Harbor's default metric; a trial without a reward counts 0). tmax's own job file, ``job.json``
 (the resolved config and tmax's metrics), stays beside them.
@@ -48,26 +48,44 @@ def _reward(result: dict) -> float:
     return float(value) if isinstance(value, (int, float)) else 0.0
 
 
-def add_to_stats(stats: dict, result: dict) -> None:
-    """Count one trial's ``result.json`` into Harbor-shaped ``JobStats``."""
-    stats["n_completed_trials"] += 1
+def _counted(result: dict) -> bool:
+    return isinstance(result, dict) and "agent_info" in result
+
+
+def add_to_stats(stats: dict, result: dict, sign: int = 1) -> None:
+    """Count one trial's ``result.json`` into Harbor-shaped ``JobStats`` (``sign=-1``: take a
+    counted one back out, when its trial is run again and its dir overwritten)."""
+    stats["n_completed_trials"] += sign
     entry = stats["evals"].setdefault(_evals_key(result), {"n_trials": 0, "n_errors": 0, "metrics": [],
                                                            "pass_at_k": {}, "reward_stats": {},
                                                            "exception_stats": {}})
     counted = entry["n_trials"] + entry["n_errors"]
-    mean = entry["metrics"][0]["mean"] if entry["metrics"] else 0.0
-    entry["metrics"] = [{"mean": (mean * counted + _reward(result)) / (counted + 1)}]
+    total = (entry["metrics"][0]["mean"] if entry["metrics"] else 0.0) * counted + sign * _reward(result)
+    entry["metrics"] = [{"mean": total / (counted + sign)}] if counted + sign > 0 else []
     if (result.get("verifier_result") or {}).get("rewards"):
-        entry["n_trials"] += 1
+        entry["n_trials"] += sign
     error = result.get("exception_info")
     if isinstance(error, dict):
-        entry["exception_stats"].setdefault(str(error.get("exception_type")), []).append(result.get("trial_name"))
-        entry["n_errors"] += 1
-        stats["n_errored_trials"] += 1
+        names = entry["exception_stats"].setdefault(str(error.get("exception_type")), [])
+        if sign > 0:
+            names.append(result.get("trial_name"))
+        elif result.get("trial_name") in names:
+            names.remove(result.get("trial_name"))
+        entry["n_errors"] += sign
+        stats["n_errored_trials"] += sign
     usage = result.get("agent_result") or {}
     for key in ("n_input_tokens", "n_cache_tokens", "n_output_tokens"):
         if isinstance(usage.get(key), int):
-            stats[key] = (stats[key] or 0) + usage[key]
+            stats[key] = max(0, (stats[key] or 0) + sign * usage[key])
+
+
+def _recount(job_dir: Path) -> dict:
+    stats = _empty_stats()
+    for path in sorted(job_dir.glob("*/result.json")):
+        result = read_json_or_none(path)
+        if _counted(result):
+            add_to_stats(stats, result)
+    return stats
 
 
 class JobRecord:
@@ -82,9 +100,9 @@ class JobRecord:
         with self._locked():
             old = read_json_or_none(self.path)
             if not isinstance(old, dict) or "id" not in old:
-                old = {"id": str(uuid.uuid4()), "started_at": now_iso(), "stats": _empty_stats()}
-            self.id = old["id"]
-            self._write({**old, "finished_at": None})
+                old = {"id": str(uuid.uuid4()), "started_at": now_iso()}
+            self.id = old["id"]  # a resumed job keeps its id; its stats are recounted from the trial dirs
+            self._write({**old, "stats": _recount(self.job_dir), "finished_at": None})
 
     @property
     def path(self) -> Path:
@@ -101,22 +119,21 @@ class JobRecord:
                                       "finished_at": data.get("finished_at"), "n_total_trials": total,
                                       "stats": stats, "trial_results": []})
 
-    def add(self, result: dict) -> None:
-        """Count a finished trial (its ``result.json`` dict) into the job's stats."""
-        if not isinstance(result, dict) or "agent_info" not in result:
+    def add(self, result: dict, previous: dict | None = None) -> None:
+        """Count a finished trial (its ``result.json`` dict) into the job's stats; ``previous``:
+        the result.json its trial dir held before (a retried or re-sampled trial), taken out."""
+        if not _counted(result):
             return  # no readable result: finish() recounts from the files
         with self._lock, self._locked():
             data = read_json_or_none(self.path) or {"id": self.id, "started_at": now_iso(), "stats": _empty_stats()}
+            if _counted(previous):
+                add_to_stats(data["stats"], previous, sign=-1)
             add_to_stats(data["stats"], result)
             self._write(data)
 
     def finish(self) -> None:
         """Recount the stats from every trial dir's ``result.json`` and mark the job finished."""
-        stats = _empty_stats()
-        for path in sorted(self.job_dir.glob("*/result.json")):
-            result = read_json_or_none(path)
-            if isinstance(result, dict) and "agent_info" in result:
-                add_to_stats(stats, result)
+        stats = _recount(self.job_dir)
         with self._lock, self._locked():
             data = read_json_or_none(self.path) or {"id": self.id, "started_at": now_iso()}
             self._write({**data, "stats": stats, "finished_at": now_iso()})
