@@ -96,9 +96,10 @@ def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backe
               job_id: str | None = None) -> TrialSummary:
     """One trial. ``agent`` is an agent function (``tmax.trial.agents.make_agent``) or the name of a
     model-free one; ``model_info`` ({name, provider}) and ``run`` (the run index of an eval) go
-    into result.json, ``job_id`` (the job's ``result.json`` id) into config.json. ``keep_agent_processes`` verifies with the agent's processes still running
-    (Harbor's semantics, for tests that probe services the agent left running): a process of the
-    agent's can then write the reward, so it is for evaluating agents you trust, never for RL."""
+    into result.json, ``job_id`` (the id in the job's ``result.json``) into config.json.
+    ``keep_agent_processes`` verifies with the agent's processes still running (Harbor's
+    semantics, for tests that probe services the agent left running): a process of the agent's
+    can then write the reward, so it is for evaluating agents you trust, never for RL."""
     if isinstance(agent, str):
         agent_name, agent = agent_name or agent, make_agent(agent)
     agent_name = agent_name or getattr(agent, "__name__", "agent")
