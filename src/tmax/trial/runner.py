@@ -109,7 +109,7 @@ def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backe
     result: dict = {
         "id": str(uuid.uuid4()), "task_name": task.name, "trial_name": trial_name,
         "trial_uri": trial_dir.resolve().as_uri(), "task_path": str(task.path), "source": task.layout,
-        "config": {"agent": agent_name, "sandbox": backend, "run": run,
+        "config": {"agent": agent_name, "harness": getattr(agent, "harness", "tmax"), "sandbox": backend, "run": run,
                    "keep_agent_processes": keep_agent_processes},
         "task_metadata": task.metadata,
         "agent_info": {"name": agent_name, "version": tmax.__version__, "model_info": model_info},
