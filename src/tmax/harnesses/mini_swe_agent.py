@@ -35,6 +35,7 @@ from tmax.trial.agents import AgentOutcome
 
 def _import():
     os.environ.setdefault("MSWEA_SILENT_STARTUP", "1")  # no banner on import
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # offline: no fetch of the price list
     try:
         import litellm
         from minisweagent.agents.default import DefaultAgent
@@ -44,6 +45,7 @@ def _import():
     except ImportError as exc:
         raise ConfigError(f"--harness mini-swe-agent needs the mini-swe-agent package ({exc.name} is missing)",
                           fix="pip install -e '.[harness]' (scripts/setup.sh installs it)") from None
+    litellm.suppress_debug_info = True  # no provider list printed with every handled error
     return litellm, DefaultAgent, get_config_from_spec, LocalEnvironment, LitellmModel
 
 
