@@ -21,12 +21,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tmax.engines import EngineConfig
 from tmax.errors import ConfigError
 from tmax.harness.loop import HarnessConfig
-from tmax.harnesses import OutsideConfig, check_name
+from tmax.harnesses import NAMES as HARNESS_NAMES, OutsideConfig
 from tmax.io import now_iso, read_json_or_none, write_json_atomic
 from tmax.tasks import Task, load_task, resolve_task_dirs
 
@@ -50,9 +50,15 @@ class EvalConfig(BaseModel):
                               "(outside harnesses, tmax.harnesses; they need --agent hf or openai).")
     outside: OutsideConfig = Field(default_factory=OutsideConfig, description="Settings of the outside harnesses.")
 
+    @field_validator("harness_name")
+    @classmethod
+    def _known_harness(cls, name: str) -> str:
+        if name not in HARNESS_NAMES:
+            raise ValueError(f"unknown harness {name!r}; choose one of: {', '.join(HARNESS_NAMES)}")
+        return name
+
     @model_validator(mode="after")
     def _outside_needs_a_model(self) -> "EvalConfig":
-        check_name(self.harness_name)
         if self.harness_name != "tmax" and self.agent not in ("hf", "openai"):
             raise ValueError(f"the {self.harness_name} harness needs a model: --agent hf --model DIR (served by tmax "
                              f"serve for the job) or --agent openai --model NAME --base-url URL, not --agent {self.agent}")
