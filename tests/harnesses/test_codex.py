@@ -80,3 +80,8 @@ def test_tmax_eval_harness_codex_with_a_served_tiny_model(tmp_path, rootfs):
     result = json.loads((tmp_path / "jobs" / "codex" / "log-grep__r0" / "result.json").read_text())
     assert result["exception_info"] is None and result["reward"] == 0.0  # a random model: scored, not errored
     assert result["agent_result"]["metadata"]["n_turns"] >= 1 and result["agent_result"]["n_input_tokens"] > 10000
+    report = subprocess.run([*argv[:3], "report", str(tmp_path / "jobs" / "codex"), "-o", str(tmp_path / "report")],
+                            capture_output=True, text=True, timeout=300, env={"PYTHONPATH": ":".join(sys.path)})
+    assert report.returncode == 0, report.stderr[-2000:]
+    table = report.stdout.split("## Models × harnesses", 1)[1]
+    assert "| model | codex |" in table and "| tiny-ends | 0.000 ± 0.000 (n=1) |" in table
