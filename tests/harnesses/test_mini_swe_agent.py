@@ -23,7 +23,8 @@ def _run(server, tmp_path, rootfs, **outside):
 
 
 def test_mini_swe_agent_solves_a_task_in_the_sandbox(scripted_server, decode, tmp_path, rootfs):
-    replies = ["Solve it.\n" + bash_call(solve_command()), "Submit.\n" + bash_call("echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT")]
+    replies = ["Solve it.\n" + bash_call(solve_command()),
+               "Submit.\n" + bash_call("echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT")]
     with scripted_server(replies) as (server, engine):
         summary, result = _run(server, tmp_path, rootfs)
     assert summary.error is None and result["reward"] == 1.0  # the verifier saw the work done in the sandbox

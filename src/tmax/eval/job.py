@@ -60,8 +60,9 @@ class EvalConfig(BaseModel):
     @model_validator(mode="after")
     def _outside_needs_a_model(self) -> "EvalConfig":
         if self.harness_name != "tmax" and self.agent not in ("hf", "openai"):
-            raise ValueError(f"the {self.harness_name} harness needs a model: --agent hf --model DIR (served by tmax "
-                             f"serve for the job) or --agent openai --model NAME --base-url URL, not --agent {self.agent}")
+            raise ValueError(f"the {self.harness_name} harness needs a model: --agent hf --model DIR (served by "
+                             "tmax serve for the job) or --agent openai --model NAME --base-url URL, "
+                             f"not --agent {self.agent}")
         return self
 
 
