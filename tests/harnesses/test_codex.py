@@ -85,3 +85,20 @@ def test_tmax_eval_harness_codex_with_a_served_tiny_model(tmp_path, rootfs):
     assert report.returncode == 0, report.stderr[-2000:]
     table = report.stdout.split("## Models × harnesses", 1)[1]
     assert "| model | codex |" in table and "| tiny-ends | 0.000 ± 0.000 (n=1) |" in table
+
+
+def test_a_model_endpoint_that_is_down_is_an_infrastructure_error(tmp_path, rootfs):
+    import socket
+
+    from tmax.harnesses import Endpoint, make_harness_agent
+    from tmax.tasks import load_task
+    from tmax.trial import run_trial
+
+    closed = socket.create_server(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: Codex reaches the portal, the portal not the model
+    agent = make_harness_agent("codex", Endpoint(f"http://127.0.0.1:{port}/v1", "gone"))
+    summary = run_trial(load_task(LOG_GREP), tmp_path, agent=agent, backend="bwrap")
+    result = json.loads((summary.trial_dir / "result.json").read_text())
+    assert result["reward"] is None and result["exception_info"]["exception_type"] == "InfraError"
+    assert "could not be reached" in result["exception_info"]["exception_message"]

@@ -2,7 +2,7 @@
 
 Codex acts on the machine it runs on, so it runs where the task is: its native Linux binary
 (static, musl: it needs nothing from the task's image) is uploaded to ``/tmp/tmax-codex/bin``
-with its ``rg``, and ``codex exec`` runs there from the task's workdir. Its network is the
+with its ``rg``, and ``codex exec`` runs there from the task's workdir (the sandbox's). Its network is the
 sandbox's: offline but for one ``Portal`` (tmax.sandbox.portal) from the sandbox's own
 loopback to the model endpoint, so the model is the only thing it can reach, and every command
 it runs is confined by tmax's sandbox. Its own sandbox (landlock, seccomp, bwrap) is off
@@ -21,6 +21,7 @@ failing to reach the model endpoint is the infrastructure's and raises ``InfraEr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 import shutil
@@ -126,6 +127,51 @@ def _read(sandbox: Sandbox, path: str) -> str:
         return fh.read().decode("utf-8", "replace")
 
 
+@contextlib.contextmanager
+def _install(sandbox: Sandbox, endpoint: Endpoint, target: tuple[str, int], binary: Path, rg: Path, task: Task):
+    """Open the portal and put Codex, its config and the prompt into the sandbox. Failing here
+    is never the agent's doing (it has not run yet): raised as InfraError, which the trial
+    runner records as an error, not as a sandbox that broke under the agent."""
+    try:
+        portal = Portal(sandbox, target)
+    except SandboxError as exc:
+        raise InfraError(f"codex: {exc.what}", where=exc.where, fix=exc.fix) from None
+    try:
+        with tempfile.TemporaryDirectory(prefix="tmax-codex-") as tmp:
+            staging = Path(tmp)
+            (staging / "home").mkdir()
+            (staging / "home" / "config.toml").write_text(_config(endpoint, portal.port))
+            (staging / "prompt.md").write_text(task.instruction)
+            sandbox.upload(staging, ROOT)
+        sandbox.upload(binary, f"{ROOT}/bin/codex")
+        if rg.is_file():
+            sandbox.upload(rg, f"{ROOT}/bin/rg")
+    except SandboxError as exc:
+        portal.close()
+        raise InfraError(f"codex could not be installed in the sandbox: {exc.what}", where=exc.where,
+                         fix="the binary needs ~320 MB of the sandbox's storage (task storage_mb)") from None
+    with portal:
+        yield portal
+
+
+def _collect(sandbox: Sandbox, log_dir: Path) -> tuple[str, str]:
+    """Codex's records into ``log_dir``, then its files out of the sandbox. A sandbox that died
+    under the agent leaves them unread; the verifier then meets it as it is."""
+    events = stderr = ""
+    try:
+        events, stderr = _read(sandbox, f"{ROOT}/events.jsonl"), _read(sandbox, f"{ROOT}/stderr.txt")
+        sandbox.download(f"{ROOT}/home/sessions", log_dir / "sessions")
+    except SandboxError:
+        pass  # no session was written (Codex ended before its first turn), or the sandbox is gone
+    (log_dir / "codex.jsonl").write_text(events)
+    (log_dir / "codex-stderr.txt").write_text(stderr)
+    try:
+        sandbox.exec(f"rm -rf {ROOT}", 120)
+    except SandboxError:
+        pass
+    return events, stderr
+
+
 def codex_agent(endpoint: Endpoint, cfg: OutsideConfig, sampling: SamplingParams):
     binary = find_binary(cfg.codex_binary)
     rg = binary.parent.parent / "codex-path" / "rg"
@@ -134,29 +180,13 @@ def codex_agent(endpoint: Endpoint, cfg: OutsideConfig, sampling: SamplingParams
 
     def agent(sandbox: Sandbox, task: Task, log_dir: Path, timeout: float) -> AgentOutcome:
         log_dir.mkdir(parents=True, exist_ok=True)
-        with Portal(sandbox, target) as portal:
-            with tempfile.TemporaryDirectory(prefix="tmax-codex-") as tmp:
-                staging = Path(tmp)
-                (staging / "home").mkdir()
-                (staging / "home" / "config.toml").write_text(_config(endpoint, portal.port))
-                (staging / "prompt.md").write_text(task.instruction)
-                sandbox.upload(staging, ROOT)
-            sandbox.upload(binary, f"{ROOT}/bin/codex")
-            if rg.is_file():
-                sandbox.upload(rg, f"{ROOT}/bin/rg")
-            command = (f"mkdir -p {ROOT}/tmp && cd /app && CODEX_HOME={ROOT}/home TMPDIR={ROOT}/tmp "
+        with _install(sandbox, endpoint, target, binary, rg, task) as portal:
+            command = (f"mkdir -p {ROOT}/tmp && CODEX_HOME={ROOT}/home TMPDIR={ROOT}/tmp "
                        f"TMAX_CODEX_API_KEY={shlex.quote(endpoint.api_key)} PATH={ROOT}/bin:$PATH "
                        f"{ROOT}/bin/codex exec --json --skip-git-repo-check --dangerously-bypass-approvals-and-sandbox "
                        f"{args} \"$(cat {ROOT}/prompt.md)\" > {ROOT}/events.jsonl 2> {ROOT}/stderr.txt")
             result = sandbox.exec(command, timeout)
-        events, stderr = _read(sandbox, f"{ROOT}/events.jsonl"), _read(sandbox, f"{ROOT}/stderr.txt")
-        (log_dir / "codex.jsonl").write_text(events)
-        (log_dir / "codex-stderr.txt").write_text(stderr)
-        try:
-            sandbox.download(f"{ROOT}/home/sessions", log_dir / "sessions")
-        except SandboxError:
-            pass  # no session was written (Codex ended before its first turn)
-        sandbox.exec(f"rm -rf {ROOT}", 120)
+        events, stderr = _collect(sandbox, log_dir)
         if result.exit_code in (126, 127) and not events:
             raise InfraError(f"codex did not start in the sandbox (exit {result.exit_code}): {stderr.strip()[-500:]}",
                              where=f"{ROOT}/bin/codex", fix="check outside.codex_binary is the static Linux binary")
