@@ -346,7 +346,8 @@ def render(jobs: list[Job], summaries: list[ModelSummary], tasks: list[str], plo
     n_runs = max(len(s.run_scores) for s in summaries)
     images = [f"![{name}]({file})" for name, file in plots.items()]  # the score plot first
     md = [f"# Evaluation report\n\n{len(jobs)} job dir(s), {sum(len(j.trials) for j in jobs)} trials, "
-          f"{len(summaries)} model(s), {len(tasks)} task(s); written {datetime.now():%Y-%m-%d %H:%M}.\n\n"
+          f"{len({s.model for s in summaries})} model(s), {len({s.harness for s in summaries})} harness(es), "
+          f"{len(tasks)} task(s); written {datetime.now():%Y-%m-%d %H:%M}.\n\n"
           "Score: mean reward over every task of a run, an errored or missing trial counting 0; mean ± standard "
           "error over runs (run k = the k-th attempt at every task). pass@k: unbiased estimator over each task's "
           "attempts, success = reward 1. Turns: tool calls per trial.",
