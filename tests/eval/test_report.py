@@ -187,3 +187,57 @@ def test_write_report_writes_markdown_and_plots(tmp_path):
         assert f"]({png})" in text
         data = (path.parent / png).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def _as_harness(src: Path, dest: Path, harness: str, rewards: dict[str, float]) -> Path:
+    """A copy of a tmax job dir whose trials ran under ``harness``, rewards set per trial dir."""
+    shutil.copytree(src, dest)
+    job = json.loads((dest / "job.json").read_text())
+    (dest / "job.json").write_text(json.dumps({**job, "harness": harness}))
+    for trial in dest.iterdir():
+        result_file = trial / "result.json"
+        if trial.is_dir() and trial.name in rewards and trial.name != "log-grep__r1":  # that one is unreadable
+            result = json.loads(result_file.read_text())
+            result["config"]["harness"] = harness
+            result["agent_info"]["name"] = harness
+            result["reward"] = rewards[trial.name]
+            result_file.write_text(json.dumps(result))
+        elif trial.is_dir() and trial.name not in rewards:
+            shutil.rmtree(trial)
+    return dest
+
+
+def test_models_by_harnesses_side_by_side(tmp_path):
+    runs = {f"{task}__r{k}": 0.0 for task in ("csv-summary", "log-grep", "fix-the-bug") for k in (0, 1)}
+    codex = _as_harness(TMAX, tmp_path / "codex", "codex", {**runs, "csv-summary__r0": 1.0})
+    mini = _as_harness(TMAX, tmp_path / "mini", "mini-swe-agent", {**runs, "fix-the-bug__r0": 0.5})
+    summaries = by_label(summarize([load_job(p) for p in (TMAX, codex, mini, HARBOR)]))
+    # the same model under three harnesses: three summaries, labels say the harness
+    assert set(summaries) == {"Qwen/Qwen3.5-0.8B (tmax)", "Qwen/Qwen3.5-0.8B (codex)",
+                              "Qwen/Qwen3.5-0.8B (mini-swe-agent)", "Qwen3.5-9B"}
+    codex_s = summaries["Qwen/Qwen3.5-0.8B (codex)"]
+    # run 0: (1 + 0 + 0) / 3; run 1: (0 + unreadable as 0 + 0) / 3 -> mean 1/6, SEM 1/6
+    assert codex_s.harness == "codex" and codex_s.run_scores == pytest.approx([1 / 3, 0.0])
+    assert len(codex_s.errors) == 1 and codex_s.errors[0].name == "log-grep__r1"  # the job's harness, not tmax's
+    assert summaries["Qwen3.5-9B"].harness == "terminus-2"  # a Harbor trial's agent is its harness
+    md = write_report([TMAX, codex, mini, HARBOR], tmp_path / "report").read_text()
+    section = md.split("## Models × harnesses", 1)[1].split("\n## ", 1)[0]
+    header, _, *rows = [line for line in section.splitlines() if line.startswith("|")]
+    assert header == "| model | tmax | codex | mini-swe-agent | terminus-2 |"
+    cells = {row.split(" | ")[0].strip("| "): row.strip("| ").split(" | ")[1:] for row in rows}
+    # tmax: 7/12 ± 1/4 (test_tmax_scores_by_hand); codex 1/6 ± 1/6; mini: runs 0.5/3 and 0 -> 1/12 ± 1/12
+    assert cells["Qwen/Qwen3.5-0.8B"] == ["0.583 ± 0.250 (n=6)", "0.167 ± 0.167 (n=6)", "0.083 ± 0.083 (n=6)", "–"]
+    assert cells["Qwen3.5-9B"] == ["–", "–", "–", "0.500 ± 0.289 (n=6)"]
+
+
+def test_one_harness_of_tmax_only_has_no_harness_table():
+    md = render_for([TMAX])
+    assert "## Models × harnesses" not in md
+
+
+def render_for(paths):
+    from tmax.eval.report import render
+
+    jobs = [load_job(p) for p in paths]
+    summaries = summarize(jobs)
+    return render(jobs, summaries, sorted({t for s in summaries for t in s.attempts}), {})

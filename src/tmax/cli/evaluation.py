@@ -23,7 +23,8 @@ def _run_job(cfg) -> tuple[Path, list]:
 
     summaries = []
     with progress_bars(transient=True) as progress:
-        bar = progress.add_task(f"{cfg.agent} on {cfg.sandbox}", total=None)
+        who = cfg.agent if cfg.harness_name == "tmax" else f"{cfg.harness_name} ({cfg.agent})"
+        bar = progress.add_task(f"{who} on {cfg.sandbox}", total=None)
 
         def on_trial(summary, done: int, total: int) -> None:
             summaries.append(summary)
@@ -61,6 +62,8 @@ def run(
 def eval_(
     tasks: list[str] = typer.Argument(..., help="Task dirs, folders of task dirs, globs or dataset files (.txt/.json)."),
     agent: str = typer.Option(None, help="oracle (default) | stepwise | noop | scripted, or a model: openai | hf | vllm."),
+    harness: str = typer.Option(None, help="Agent loop: tmax (default) | mini-swe-agent | codex. An outside harness "
+                                           "needs a model: --model DIR (served for the job) or --base-url + --model."),
     model: str = typer.Option(None, help="Served model name (openai) or model dir (hf, vllm)."),
     base_url: str = typer.Option(None, help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1."),
     tokenizer: str = typer.Option(None, help="openai: local tokenizer dir; turns on token-id completions."),
@@ -79,7 +82,9 @@ def eval_(
 
     data = read_config_file(config) if config else {}
     data["tasks"] = tasks
-    for key, value in {"agent": agent, "sandbox": sandbox, "runs": runs, "concurrency": concurrency,
+    if harness not in (None, "tmax") and agent is None and "agent" not in data:
+        agent = "openai" if base_url else "hf"  # a model is needed: served by URL, or a dir served for the job
+    for key, value in {"harness_name": harness, "agent": agent, "sandbox": sandbox, "runs": runs, "concurrency": concurrency,
                        "jobs_dir": str(jobs_dir) if jobs_dir else None, "job_name": job_name, "engine.model": model,
                        "engine.base_url": base_url, "engine.tokenizer": tokenizer}.items():
         if value is not None:

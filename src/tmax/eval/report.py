@@ -54,6 +54,7 @@ class Trial:
     n_turns: int | None = None  # tool calls
     domain: str | None = None
     started_at: str = ""
+    harness: str = ""  # the agent loop: tmax's, or an outside one (mini-swe-agent, codex, terminus-2, ...)
 
     @property
     def solved(self) -> bool:
@@ -105,6 +106,8 @@ def load_job(path: Path) -> Job:
     model = meta.get("model") or (_harbor_model(agents[0].get("model_name")) if len(agents) == 1 else None)
     dirs = sorted(d for d in path.iterdir() if d.is_dir() and ((d / "result.json").exists() or "__" in d.name))
     trials = [_read_trial_or_error(d, model, meta.get("agent"), path.name) for d in dirs]
+    for t in trials:  # a trial that does not say (unreadable, older tmax): the job's harness
+        t.harness = t.harness or str(meta.get("harness") or "tmax")
     if any(t.attempt is None for t in trials):  # no run index (Harbor): number by start time
         by_task = defaultdict(list)
         for t in trials:
@@ -142,12 +145,15 @@ def _read_trial(trial_dir: Path, job_model: str | None, job_agent: str | None, j
         if isinstance(found, int):
             run = found
             break
+    # tmax records its harness; a Harbor trial's agent (terminus-2, mini-swe-agent, ...) is its harness
+    harness = (result.get("harness") if isinstance(result.get("harness"), str) else None) or _dig(result, "config", "harness") \
+        or (agent if isinstance(config_agent, dict) and not result.get("sandbox") else "")
     usage = result.get("agent_result") or {}
     trial = Trial(str(result.get("task_name") or task), trial_dir.name, run, _reward(result), _error(result), str(model),
                   agent, usage.get("n_input_tokens"), usage.get("n_output_tokens"),
                   _dig(usage, "metadata", "n_tool_calls"),
                   _dig(result, "task_metadata", "domain") or _dig(result, "task_metadata", "category"),
-                  str(result.get("started_at") or ""))
+                  str(result.get("started_at") or ""), str(harness))
     if trial.error is None and trial.reward is None:
         trial.error = "no reward: the verifier wrote none"
     if None in (trial.n_turns, trial.n_input_tokens, trial.n_output_tokens):
@@ -220,6 +226,8 @@ class ModelSummary:
     mean: float
     sem: float
     pass_at: dict[int, float]
+    model: str = ""
+    harness: str = "tmax"
 
     @property
     def errors(self) -> list[Trial]:
@@ -227,7 +235,7 @@ class ModelSummary:
 
     def to_dict(self) -> dict:
         """The numbers ``tmax eval`` stores in job.json."""
-        return {"model": self.label, "n_runs": len(self.run_scores), "n_tasks": len(self.attempts),
+        return {"model": self.label, "harness": self.harness, "n_runs": len(self.run_scores), "n_tasks": len(self.attempts),
                 "n_trials": self.n_trials, "run_scores": self.run_scores, "mean": self.mean, "sem": self.sem,
                 "pass_at_k": {str(k): v for k, v in self.pass_at.items()},
                 "solve_rate": {task: self.solve_rate(task) for task in self.attempts},
@@ -243,13 +251,18 @@ class ModelSummary:
 
 
 def summarize(jobs: list[Job]) -> list[ModelSummary]:
-    """One summary per model label, best mean score first."""
-    grouped: dict[str, dict[str, list[Trial]]] = defaultdict(lambda: defaultdict(list))
+    """One summary per model and harness, best mean score first. The label is the model's, with
+    the harness added where the model ran under several."""
+    grouped: dict[tuple[str, str], dict[str, list[Trial]]] = defaultdict(lambda: defaultdict(list))
     for job in jobs:  # in the order given: a later job dir's attempts follow an earlier one's
         for t in sorted(job.trials, key=lambda t: (t.attempt or 0, t.name)):
-            grouped[t.model][t.task].append(t)
+            grouped[t.model, t.harness][t.task].append(t)
+    n_harnesses = defaultdict(int)
+    for model, _ in grouped:
+        n_harnesses[model] += 1
     summaries = []
-    for label, by_task in grouped.items():
+    for (model, harness), by_task in grouped.items():
+        label = model if n_harnesses[model] == 1 else f"{model} ({harness})"
         n_runs = max(map(len, by_task.values()))
         attempts = {task: ts + [Trial(task, "", len(ts) + i, None, MISSING, label) for i in range(n_runs - len(ts))]
                     for task, ts in sorted(by_task.items())}
@@ -257,7 +270,7 @@ def summarize(jobs: list[Job]) -> list[ModelSummary]:
         ks = sorted({1, 2 ** (n_runs.bit_length() - 1)})  # 1 and the largest power of two available
         successes = {task: [t.solved for t in ts] for task, ts in attempts.items()}
         summaries.append(ModelSummary(label, attempts, sum(map(len, by_task.values())), runs, *mean_sem(runs),
-                                      {k: mean_pass_at_k(successes, k) for k in ks}))
+                                      {k: mean_pass_at_k(successes, k) for k in ks}, model, harness))
     return sorted(summaries, key=lambda s: (-s.mean, s.label))
 
 
@@ -333,13 +346,20 @@ def _domain_rows(summaries: list[ModelSummary], tasks: list[str]) -> list[list]:
     return rows
 
 
+def _harness_rows(summaries: list[ModelSummary], harnesses: list[str]) -> list[list]:
+    cells = {(s.model, s.harness): f"{_num(s.mean)} ± {_num(s.sem)} (n={s.n_trials})" for s in summaries}
+    models = list(dict.fromkeys(s.model for s in summaries))  # best first, as the summaries
+    return [[m, *[cells.get((m, h), "–") for h in harnesses]] for m in models]
+
+
 def render(jobs: list[Job], summaries: list[ModelSummary], tasks: list[str], plots: dict[str, str]) -> str:
     """The whole report.md: summary, per-run, per-domain and per-task tables, plots, errors."""
     ks, labels = sorted({k for s in summaries for k in s.pass_at}), [s.label for s in summaries]
     n_runs = max(len(s.run_scores) for s in summaries)
     images = [f"![{name}]({file})" for name, file in plots.items()]  # the score plot first
     md = [f"# Evaluation report\n\n{len(jobs)} job dir(s), {sum(len(j.trials) for j in jobs)} trials, "
-          f"{len(summaries)} model(s), {len(tasks)} task(s); written {datetime.now():%Y-%m-%d %H:%M}.\n\n"
+          f"{len({s.model for s in summaries})} model(s), {len({s.harness for s in summaries})} harness(es), "
+          f"{len(tasks)} task(s); written {datetime.now():%Y-%m-%d %H:%M}.\n\n"
           "Score: mean reward over every task of a run, an errored or missing trial counting 0; mean ± standard "
           "error over runs (run k = the k-th attempt at every task). pass@k: unbiased estimator over each task's "
           "attempts, success = reward 1. Turns: tool calls per trial.",
@@ -349,6 +369,11 @@ def render(jobs: list[Job], summaries: list[ModelSummary], tasks: list[str], plo
           _table(["model", *[f"run {k + 1}" for k in range(n_runs)]],
                  [[s.label, *[_num(s.run_scores[k]) if k < len(s.run_scores) else "–" for k in range(n_runs)]]
                   for s in summaries]), *images[:1]]
+    harnesses = sorted({s.harness for s in summaries}, key=lambda h: (h != "tmax", h))
+    if harnesses != ["tmax"]:
+        md += ["## Models × harnesses\n\nScore (mean ± SEM over runs, as above) of each model under each agent loop, "
+               "n = trials; – where the model did not run under that harness.",
+               _table(["model", *harnesses], _harness_rows(summaries, harnesses))]
     domain_rows = _domain_rows(summaries, tasks)
     if domain_rows:
         md += ["## Per domain\n\nMean reward over each model's trials of the domain's tasks (errors count 0).",

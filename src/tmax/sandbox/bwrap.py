@@ -309,6 +309,10 @@ class BwrapSandbox(ShellSandbox):
         if self._namespace:
             kill_namespace(self._namespace, {1} | self._live_shell_pids())
 
+    def namespace_pid(self) -> int | None:
+        """Host pid of the sandbox's init: its namespaces are the sandbox's (``tmax.sandbox.portal``)."""
+        return self._init_pid if self._init is not None and self._init.poll() is None else None
+
     # -- between the agent and the verifier ---------------------------------------------------
     def end_processes(self) -> None:
         """End every process of the sandbox but its init (the agent's shells, their children,

@@ -90,6 +90,11 @@ class ContainerSandbox(ShellSandbox):
                 self._init_pid, self._namespace = int(out), pid_namespace(int(out))
         return self._namespace
 
+    def namespace_pid(self) -> int | None:
+        """Host pid of the container's init (engine on this host): its namespaces are the
+        container's (``tmax.sandbox.portal``)."""
+        return self._init_pid if self._pid_namespace() and self._alive() else None
+
     def _alive(self) -> bool:
         """The container's init still runs (checked in the host's /proc, no CLI call)."""
         return bool(self._init_pid and self._namespace and pid_namespace(self._init_pid) == self._namespace)

@@ -131,7 +131,8 @@ def trial_config(task: Task, job_dir: Path, trial_name: str, *, agent_name: str,
 
 
 def start_result(task: Task, trial_dir: Path, *, agent_name: str, model_info: dict | None, backend: str,
-                 run: int | None, keep_agent_processes: bool, job_id: str | None = None) -> dict:
+                 run: int | None, keep_agent_processes: bool, job_id: str | None = None,
+                 harness: str = "tmax") -> dict:
     """Write the trial's ``config.json`` and return its ``result.json`` as it starts."""
     config = trial_config(task, trial_dir.parent, trial_dir.name, agent_name=agent_name, model_info=model_info,
                           backend=backend, job_id=job_id)
@@ -146,7 +147,7 @@ def start_result(task: Task, trial_dir: Path, *, agent_name: str, model_info: di
         "exception_info": None, "started_at": now_iso(), "finished_at": None,
         "environment_setup": None, "agent_setup": None, "agent_execution": None, "verifier": None,
         # tmax's own facts (Harbor's models ignore these keys)
-        "reward": None, "run": run, "sandbox": backend, "keep_agent_processes": keep_agent_processes,
+        "reward": None, "run": run, "harness": harness, "sandbox": backend, "keep_agent_processes": keep_agent_processes,
         "task_path": str(task.path), "layout": task.layout, "task_metadata": task.metadata,
         "environment": None,
     }

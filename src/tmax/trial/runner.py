@@ -109,7 +109,8 @@ def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backe
     start = time.monotonic()
     outcome = None
     result = start_result(task, trial_dir, agent_name=agent_name, model_info=model_info, backend=backend,
-                          run=run, keep_agent_processes=keep_agent_processes, job_id=job_id)
+                          run=run, keep_agent_processes=keep_agent_processes, job_id=job_id,
+                          harness=getattr(agent, "harness", "tmax"))
     try:
         with _phase(result, "environment_setup"):
             env = prepare_environment(task, backend, trial_dir / "environment" / "build.log")
