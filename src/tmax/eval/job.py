@@ -23,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tmax.engines import EngineConfig
@@ -48,6 +50,11 @@ class EvalConfig(BaseModel):
     keep_agent_processes: bool = Field(False, description="Verify with the agent's processes still running "
                                        "(Harbor's semantics, for tests that probe services the agent left running). "
                                        "A process of the agent's can then forge the reward: for trusted agents only.")
+    on_tampering: Literal["strict", "zero", "warn"] = Field(
+        "zero", description="A program or start-up hook the verifier would run (bash, python3, the loader, "
+        "sitecustomize, a pytest config at /) that the agent replaced, on a writable root (podman, docker): zero "
+        "scores the trial 0 and warns of hooks installs also write (.pth, entry points); strict scores those 0 too "
+        "(what RL uses); warn verifies anyway with a warning (tasks that must change system programs).")
     engine: EngineConfig = Field(default_factory=EngineConfig, description="The model, for model agents.")
     harness: HarnessConfig = Field(default_factory=HarnessConfig)
     harness_name: str = Field("tmax", description="Agent loop: tmax (tmax's harness) | mini-swe-agent | codex "
@@ -174,6 +181,7 @@ def run_eval(cfg: EvalConfig, *, on_trial: Callable | None = None) -> Path:
             futures = [pool.submit(run_trial, t, job_dir, agent=agent, backend=cfg.sandbox,
                                    trial_name=trial_name(stems[t.path], r), agent_name=agent_name,
                                    model_info=model_info, run=r, keep_agent_processes=cfg.keep_agent_processes,
+                                   on_tampering=cfg.on_tampering,
                                    job_id=record.id) for t, r in todo]
             for n, future in enumerate(as_completed(futures), 1):
                 summary = future.result()

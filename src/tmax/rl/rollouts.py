@@ -42,8 +42,9 @@ def play_episode(task: Task, rollouts_dir: Path, agent, sandbox: str, trial_name
     from tmax.trial import run_trial
 
     previous = read_json_or_none(rollouts_dir / trial_name / "result.json")  # a resumed run samples again
+    # strict: a policy that learns to plant start-up hooks (.pth) on a writable root gets 0 for it
     summary = run_trial(task, rollouts_dir, agent=agent, backend=sandbox, trial_name=trial_name, agent_name="policy",
-                        job_id=job.id if job else None)
+                        job_id=job.id if job else None, on_tampering="strict")
     if job is not None:
         job.add(read_json_or_none(summary.trial_dir / "result.json"), previous)
     record = summary.record

@@ -298,7 +298,7 @@ class ApptainerSandbox(ShellSandbox):
                 "/usr/bin/env", "-i", *pairs, *argv]
 
     def _shell_argv(self, env: dict[str, str]) -> list[str]:
-        return self._join("bash", "--noprofile", "--norc", env=self._env(env), pwd=self.workdir)
+        return self._join("/bin/bash", "--noprofile", "--norc", env=self._env(env), pwd=self.workdir)
 
     def _shell_popen_kwargs(self, env: dict[str, str]) -> dict:
         return {"env": _cli_env(), "cwd": self._dir, "preexec_fn": self._rlimits}

@@ -300,7 +300,7 @@ class BwrapSandbox(ShellSandbox):
     def _shell_argv(self, env: dict[str, str]) -> list[str]:
         # setpriv: entering the user namespace hands nsenter every capability in it again.
         return ["nsenter", "-t", str(self._init_pid), *self._ns_flags, "-r", "-w", self._setpriv,
-                "--bounding-set", "-all", "--inh-caps", "-all", "--no-new-privs", "bash", "--noprofile", "--norc"]
+                "--bounding-set", "-all", "--inh-caps", "-all", "--no-new-privs", "/bin/bash", "--noprofile", "--norc"]
 
     def _shell_popen_kwargs(self, env: dict[str, str]) -> dict:
         return {"env": self._env(env), "preexec_fn": self._enter_limits}

@@ -18,6 +18,7 @@ namespaces; run rootless podman for a second barrier.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import shutil
@@ -80,7 +81,7 @@ class ContainerSandbox(ShellSandbox):
 
     def _shell_argv(self, env: dict[str, str]) -> list[str]:
         env_args = [a for k, v in env.items() for a in ("-e", f"{k}={v}")]
-        return [*self.cli, "exec", "-i", *env_args, self.container, "bash", "--noprofile", "--norc"]
+        return [*self.cli, "exec", "-i", *env_args, self.container, "/bin/bash", "--noprofile", "--norc"]
 
     def _pid_namespace(self) -> str | None:
         if self._namespace is None:
@@ -98,6 +99,17 @@ class ContainerSandbox(ShellSandbox):
     def _alive(self) -> bool:
         """The container's init still runs (checked in the host's /proc, no CLI call)."""
         return bool(self._init_pid and self._namespace and pid_namespace(self._init_pid) == self._namespace)
+
+    def image_changes(self) -> dict[str, list[str]]:
+        """Paths changed, added and deleted against the image (``podman diff``): the verifier's
+        tamper check (``tmax.trial.tamper``). Directories are listed as changed when a file in
+        them is."""
+        proc = subprocess.run([*self.cli, "diff", "--format", "json", self.container], capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            raise SandboxError(f"{self.engine} diff failed: {proc.stderr.strip()[-500:]}", where=self.container)
+        data = json.loads(proc.stdout or "{}")
+        return {k: list(data.get(k) or []) for k in ("changed", "added", "deleted")}
 
     def end_processes(self) -> None:
         """End every process of the container but its init and keep-alive (the agent's shells,

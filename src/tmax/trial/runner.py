@@ -33,6 +33,7 @@ from tmax.tasks import Task
 from tmax.trial.agents import Agent, make_agent
 from tmax.errors import SandboxError, VerifierError
 from tmax.trial.harbor_result import agent_context, set_verdict, start_result
+from tmax.trial.tamper import tampering
 from tmax.trial.verifier import VerifierResult, run_verifier
 
 
@@ -57,8 +58,8 @@ def _phase(result: dict, name: str):
         result[name]["finished_at"] = now_iso()
 
 
-def _verify(sandbox, task: Task, out_dir: Path, fresh_sandbox, keep_agent_processes: bool = False
-            ) -> VerifierResult:
+def _verify(sandbox, task: Task, out_dir: Path, fresh_sandbox, keep_agent_processes: bool = False,
+            on_tampering: str = "zero") -> VerifierResult:
     """End the agent's processes, then verify. A failure the agent can cause scores 0 with the
     reason (``VerifierResult.failure``); a failure that a fresh sandbox of the same image also
     shows is the infrastructure's and raises (the trial is an error, masked in RL).
@@ -66,11 +67,24 @@ def _verify(sandbox, task: Task, out_dir: Path, fresh_sandbox, keep_agent_proces
     The rule: after the agent has run, the sandbox being dead or unusable, the verifier timing
     out, or its reward missing or unreadable is the agent's doing (or the task's, which a
     reference solution would show) -- unless a fresh sandbox of the image cannot start or run a
-    command either, which only the host or the container runtime can cause."""
+    command either, which only the host or the container runtime can cause. Where the sandbox's
+    root is writable, replacing a program or start-up hook the verifier would run
+    (``tmax.trial.tamper``) scores 0 too (``on_tampering``: "strict", "zero" or "warn")."""
     try:
         if not keep_agent_processes:
             sandbox.end_processes()
-        return run_verifier(sandbox, task, out_dir)
+        found, suspect = tampering(sandbox.image_changes()) if hasattr(sandbox, "image_changes") else ([], [])
+        if on_tampering == "strict":
+            found, suspect = sorted(found + suspect), []
+        if found and on_tampering != "warn":
+            raise VerifierError(f"the agent replaced what the verifier runs: {', '.join(found[:10])}"
+                                + (f" and {len(found) - 10} more" if len(found) > 10 else ""),
+                                where="the sandbox's root against its image",
+                                fix="a task that must change these files can be run with on_tampering='warn'")
+        verdict = run_verifier(sandbox, task, out_dir)
+        if found or suspect:
+            verdict.warnings.append(f"the agent changed files the verifier may run: {', '.join((found + suspect)[:10])}")
+        return verdict
     except VerifierError as exc:
         return VerifierResult.failed("verifier", exc)
     except SandboxError as exc:
@@ -93,13 +107,19 @@ def spec_for(task: Task) -> SandboxSpec:
 def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backend: str = "podman",
               trial_name: str | None = None, agent_name: str | None = None, model_info: dict | None = None,
               run: int | None = None, keep_agent_processes: bool = False,
-              job_id: str | None = None) -> TrialSummary:
+              job_id: str | None = None, on_tampering: str = "zero") -> TrialSummary:
     """One trial. ``agent`` is an agent function (``tmax.trial.agents.make_agent``) or the name of a
     model-free one; ``model_info`` ({name, provider}) and ``run`` (the run index of an eval) go
     into result.json, ``job_id`` (the id in the job's ``result.json``) into config.json.
     ``keep_agent_processes`` verifies with the agent's processes still running (Harbor's
     semantics, for tests that probe services the agent left running): a process of the agent's
-    can then write the reward, so it is for evaluating agents you trust, never for RL."""
+    can then write the reward, so it is for evaluating agents you trust, never for RL.
+    ``on_tampering``: what a program or start-up hook of the verifier's that the agent replaced
+    does to the trial (``tmax.trial.tamper``; writable roots only): "zero" scores it 0 and warns
+    of suspect hooks (``.pth`` files installs also write), "strict" (RL) scores those 0 too,
+    "warn" only warns."""
+    if on_tampering not in ("strict", "zero", "warn"):
+        raise ValueError(f"on_tampering must be 'strict', 'zero' or 'warn', not {on_tampering!r}")
     if isinstance(agent, str):
         agent_name, agent = agent_name or agent, make_agent(agent)
     agent_name = agent_name or getattr(agent, "__name__", "agent")
@@ -127,7 +147,7 @@ def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backe
                     result["agent_result"] = {"metadata": {"sandbox_error": str(exc)}}
             with _phase(result, "verifier"):
                 verdict = _verify(sandbox, task, trial_dir / "verifier", lambda: start_sandbox(
-                    backend, env, spec_for(task), label=f"{task.name}-probe"), keep_agent_processes)
+                    backend, env, spec_for(task), label=f"{task.name}-probe"), keep_agent_processes, on_tampering)
         set_verdict(result, verdict)
     except Exception as exc:  # every failure is recorded in the trial, none ends the job
         result["exception_info"] = {"exception_type": type(exc).__name__, "exception_message": str(exc),

@@ -134,6 +134,25 @@ def _read(sandbox: Sandbox, path: str, out: Path) -> str | None:
     return data.decode("utf-8", errors="replace")
 
 
+# Where the verifier's own files go. Each is emptied before anything is uploaded: the agent
+# could write all of them (bwrap keeps them writable, podman's root is), and the layer's bin/ is
+# first on PATH and its user site is Python's (a planted ``python3`` or ``.pth`` would run as
+# the tests).
+VERIFIER_DIRS = ("/logs/verifier", "/tests", LAYER_PATH)
+
+
+def _fresh_dirs(shell, task: Task) -> None:
+    dirs = " ".join(VERIFIER_DIRS)
+    # in a subshell with the image's own PATH: the layer's bin/ is not to be trusted until emptied
+    check = shell.run(f"(PATH=/usr/sbin:/usr/bin:/sbin:/bin; rm -rf {dirs} 2>/dev/null; mkdir -p {dirs} && "
+                      f"for d in {dirs}; do [ -d \"$d\" ] && [ ! -L \"$d\" ] && [ -z \"$(ls -A \"$d\")\" ] "
+                      f"|| {{ echo \"$d\"; exit 3; }}; done)", 60)
+    if check.exit_code != 0:
+        raise VerifierError(f"could not empty {check.output.strip() or dirs} before verifying",
+                            where=f"{task.name}: verifier dirs",
+                            fix="the agent left files there that cannot be removed; the trial scores 0")
+
+
 def run_verifier(sandbox: Sandbox, task: Task, out_dir: Path) -> VerifierResult:
     """Verify the sandbox's current state (the agent's processes already ended); writes
     test-stdout.txt and the reward files to ``out_dir``."""
@@ -144,7 +163,7 @@ def run_verifier(sandbox: Sandbox, task: Task, out_dir: Path) -> VerifierResult:
         env.setdefault("TEST_DIR", "/tests")
     shell = sandbox.open_shell(env=env)
     try:
-        shell.run(f"rm -rf /logs/verifier /tests; mkdir -p /logs/verifier /tests {LAYER_PATH}", 60)
+        _fresh_dirs(shell, task)
         if needs_layer(task):
             sandbox.upload(prepare_layer(), LAYER_PATH)
         for src, dest in task.verifier_uploads:
