@@ -42,7 +42,7 @@ def test_toy_recipe_end_to_end_then_resumes_as_done(tmp_path, podman_image):
     cfg = RecipeConfig.model_validate({
         "out": str(tmp_path / "run"), "tasks": {"n_train": 12, "n_rl": 6, "n_heldout": 6},
         "model": {"hidden_size": 64, "num_layers": 1, "num_heads": 2, "num_kv_heads": 1, "max_positions": 2048},
-        "sft": {"epochs": 2}, "eval": {"runs": 2, "concurrency": 4},
+        "sft": {"epochs": 2}, "eval": {"runs": 2, "concurrency": 4, "rl_every": 1, "rl_runs": 2},
         "rl": {"steps": 2, "group_size": 4, "tasks_per_step": 2, "max_pulls": 4, "rollout_concurrency": 4}})
     logs = []
     report = run_recipe(cfg, log=logs.append)
@@ -54,13 +54,24 @@ def test_toy_recipe_end_to_end_then_resumes_as_done(tmp_path, podman_image):
     for model in summary["models"].values():
         assert len(model["run_scores"]) == 2 and model["n_tasks"] == 6 and model["n_errors"] == 0
     assert set(summary["rl_gain"]) == {"gain", "combined_se", "gain_over_2se"}
-    assert len((out / "rl" / "metrics.jsonl").read_text().splitlines()) == 2
+    lines = [json.loads(line) for line in (out / "rl" / "metrics.jsonl").read_text().splitlines()]
+    assert len(lines) == 2
+    # held-out evaluation during RL: after step 1 (step 2 is the last: the eval-rl stage scores it)
+    assert "heldout_mean" in lines[0] and "heldout_mean" not in lines[1]
+    step1 = json.loads((out / "jobs" / "rl-eval-step-0001" / "result.json").read_text())
+    assert step1["n_total_trials"] == 12 and 0.0 <= lines[0]["heldout_mean"] <= 1.0
+    assert [p["step"] for p in summary["heldout_during_rl"]] == [0, 1, 2]
+    assert summary["heldout_during_rl"][0]["mean"] == summary["models"]["SFT"]["mean"]
+    assert summary["seed"] == 0 and summary["machine"]["torch"] and summary["machine"]["cores"] >= 1
+    assert set(summary["dppo"]) >= {"masked_frac", "abs_log_ratio", "groups_zero_std", "max_staleness"}
     # RL sampled only tasks of the rl split, which the SFT data never showed
     rolled = {json.loads(p.read_text())["task_path"] for p in (out / "rl" / "rollouts").glob("*/result.json")}
     assert rolled and all(Path(p).parent == out / "tasks" / "rl" for p in rolled)
     assert (out / "report" / "curves.png").stat().st_size > 0 and (out / "report" / "score.png").exists()
+    assert (out / "report" / "dppo.png").stat().st_size > 0
     text = report.read_text()
     assert "| SFT |" in text and "| SFT+RL |" in text and "RL gain" in text
+    assert "Held-out score during RL" in text and "DPPO diagnostics" in text and "Machine:" in text
     # the oracle trajectories were rendered with the recipe's prompts, which the model sees
     oracle = json.loads(next((out / "jobs" / "oracle").glob("*/agent/trajectory.json")).read_text())
     assert oracle["steps"][0]["message"].startswith("Solve the task with the bash tool.")

@@ -61,7 +61,7 @@ class EvalSection(BaseModel):
     sampling: SamplingParams = Field(default_factory=lambda: SamplingParams(temperature=1.0, max_tokens=96),
                                      description="Sampling for evaluation (the policy RL trains: temperature 1).")
     rl_every: int = Field(10, ge=0, description="Evaluate the RL policy on the held-out tasks every this many RL "
-                                                "steps, and after the last one (0: only before and after RL).")
+                                                "steps (0: only before and after RL, in eval-sft / eval-rl).")
     rl_runs: int = Field(2, gt=1, description="Runs over the held-out tasks per evaluation during RL (few: cheap).")
 
 
