@@ -81,3 +81,30 @@ def test_toy_recipe_end_to_end_then_resumes_as_done(tmp_path, podman_image):
     assert [line for line in logs if "running" in line] == []
     with pytest.raises(ConfigError, match="different config"):
         run_recipe(cfg.model_copy(update={"sandbox": "podman"}))
+
+
+def test_config_round_trip_and_one_seed_for_every_stage(tmp_path):
+    cfg = build_config(RecipeConfig, {"seed": 3, "tracking": "trackio", "out": str(tmp_path / "r"),
+                                      "tasks": {"kinds": ["write_word", "find_word"]}, "eval": {"rl_every": 5}}, "x.toml")
+    again = RecipeConfig.model_validate(json.loads(json.dumps(cfg.model_dump(mode="json"))))
+    assert again == cfg and again.model.seed == 3
+    sft, rl = cfg.sft_config("m", ["j"], "o"), cfg.rl_config("m", ["t"], "r")
+    assert (sft.seed, rl.seed, cfg.model.seed) == (3, 3, 3)
+    assert (sft.tracking.backend, rl.tracking.backend) == ("trackio", "trackio")
+    assert sft.tracking.dir == rl.tracking.dir == str((tmp_path / "r" / "trackio").resolve())
+    other = cfg.with_seed(7, str(tmp_path / "many" / "seed-7"))
+    assert (other.seed, other.model.seed, other.rl_config("m", ["t"], "r").seed) == (7, 7, 7)
+    assert other.tasks == cfg.tasks and other.rl == cfg.rl and other.sft == cfg.sft
+    track = other.rl_config("m", ["t"], "r").tracking  # seeds of one --seeds run: one project, a group each
+    assert (track.project, track.group, track.name) == ("many", "seed-7", "seed-7-rl")
+    assert track.dir == str((tmp_path / "many" / "trackio").resolve())
+
+
+def test_section_seed_that_contradicts_seed_and_unknown_kinds_are_clear_errors():
+    assert build_config(RecipeConfig, {"seed": 2, "tasks": {"seed": 2}}, "x.toml").seed == 2  # repeating it is fine
+    with pytest.raises(ConfigError, match="tasks.seed = 1 differs from seed = 2"):
+        build_config(RecipeConfig, {"seed": 2, "tasks": {"seed": 1}}, "x.toml")
+    with pytest.raises(ConfigError, match="rl.seed"):
+        build_config(RecipeConfig, {"rl": {"seed": 5}}, "x.toml")
+    with pytest.raises(ConfigError, match="choose from"):
+        build_config(RecipeConfig, {"tasks": {"kinds": ["write_words"]}}, "x.toml")

@@ -88,7 +88,7 @@ def recipe_cmd(
 
             return on_step if kind in ("sft", "rl") else on_trial
 
-        say = lambda m: progress.console.print(m)  # noqa: E731
+        say = lambda m: progress.console.print(m, markup=False, highlight=False)  # noqa: E731  "[sft] ..." is text
         report = (run_seeds(cfg, seed_list, log=say, progress=for_stage) if seed_list is not None
                   else run_recipe(cfg, log=say, progress=for_stage))
     console.print(report.read_text(), markup=False, highlight=False)

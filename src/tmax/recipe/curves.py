@@ -42,7 +42,10 @@ def heldout_points(rl: list[dict], before: dict | None, after: dict | None, last
 
 
 def _clean(ax, title: str, xlabel: str = "RL step") -> None:
+    from matplotlib.ticker import MaxNLocator
+
     ax.set(title=title, xlabel=xlabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
 
 
