@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from tmax.envgen.starter import DEFAULT_KINDS, KINDS, split
+from tmax.envgen.starter import DEFAULT_KINDS, split
 from tmax.trial import run_trial
 from tmax.tasks import load_task
 

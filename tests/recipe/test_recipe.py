@@ -85,7 +85,8 @@ def test_toy_recipe_end_to_end_then_resumes_as_done(tmp_path, podman_image):
 
 def test_config_round_trip_and_one_seed_for_every_stage(tmp_path):
     cfg = build_config(RecipeConfig, {"seed": 3, "tracking": "trackio", "out": str(tmp_path / "r"),
-                                      "tasks": {"kinds": ["write_word", "find_word"]}, "eval": {"rl_every": 5}}, "x.toml")
+                                      "tasks": {"kinds": ["write_word", "find_word"]}, "eval": {"rl_every": 5}},
+                       "x.toml")
     again = RecipeConfig.model_validate(json.loads(json.dumps(cfg.model_dump(mode="json"))))
     assert again == cfg and again.model.seed == 3
     sft, rl = cfg.sft_config("m", ["j"], "o"), cfg.rl_config("m", ["t"], "r")

@@ -58,7 +58,8 @@ def mean_and_se(values: list[float]) -> tuple[float, float | None]:
 def across_seeds(gains: dict[int, dict]) -> dict:
     mean, se = mean_and_se([g["gain"] for g in gains.values()])
     return {"n_seeds": len(gains), "mean_gain": mean, "se_gain": se,
-            "n_passed": sum(g["passed"] for g in gains.values()), "all_passed": all(g["passed"] for g in gains.values())}
+            "n_passed": sum(g["passed"] for g in gains.values()),
+            "all_passed": all(g["passed"] for g in gains.values())}
 
 
 def run_seeds(cfg: RecipeConfig, seeds: list[int], *, log: Callable[[str], None] = print, progress=None) -> Path:

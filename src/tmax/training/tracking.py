@@ -58,7 +58,8 @@ class TrackioTracker:
         try:
             import trackio
         except ImportError as exc:
-            raise ConfigError("tracking.backend = 'trackio' but trackio is not installed", where="tracking.backend",
+            raise ConfigError("tracking.backend = 'trackio' but trackio is not installed",
+                              where="tracking.backend",
                               fix="pip install 'tmax[tracking]' (or trackio), or set tracking.backend = 'none'") from exc
         Path(os.environ["TRACKIO_DIR"]).mkdir(parents=True, exist_ok=True)
         self._trackio = trackio
