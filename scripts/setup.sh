@@ -29,7 +29,7 @@ TORCH=${TMAX_TORCH-torch==2.13.0}
 if [ -n "$TORCH" ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
   .venv/bin/pip install -q "$TORCH"
 fi
-.venv/bin/pip install -q -e '.[dev,model,cluster,serve,harness]'
+.venv/bin/pip install -q -e '.[dev,model,cluster,serve,harness,tracking]'
 # Codex CLI (an outside agent that speaks the Responses API; tests/serve runs it against `tmax serve`)
 CODEX=${TMAX_CODEX-@openai/codex@0.171.0}
 if [ -n "$CODEX" ] && command -v npm >/dev/null && ! command -v codex >/dev/null; then

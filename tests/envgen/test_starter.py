@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from tmax.envgen.starter import KINDS, split
+from tmax.envgen.starter import DEFAULT_KINDS, split
 from tmax.trial import run_trial
 from tmax.tasks import load_task
 
@@ -21,7 +21,7 @@ def test_split_is_disjoint_balanced_and_reproducible(tmp_path):
     again, _ = split(tmp_path / "b", 60, 12, seed=3)
     assert len(list(train.iterdir())) == 60 and len(list(heldout.iterdir())) == 12
     assert not _instances(train) & _instances(heldout)
-    assert {d.name.rsplit("-", 2)[0].replace("-", "_") for d in heldout.iterdir()} == set(KINDS)
+    assert {d.name.rsplit("-", 2)[0].replace("-", "_") for d in heldout.iterdir()} == set(DEFAULT_KINDS)
     for task in train.iterdir():
         assert (task / "instruction.md").read_text() == (again / task.name / "instruction.md").read_text()
     other, _ = split(tmp_path / "c", 60, 12, seed=4)
@@ -34,7 +34,7 @@ def test_rl_split_is_disjoint_from_train_and_heldout_with_every_kind(tmp_path):
     sets = [_instances(d) for d in (train, heldout, rl)]
     assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])
     kinds = lambda folder: {d.name.rsplit("-", 2)[0].replace("-", "_") for d in folder.iterdir()}  # noqa: E731
-    assert kinds(train) == kinds(rl) == set(KINDS)
+    assert kinds(train) == kinds(rl) == set(DEFAULT_KINDS)
     plain_train, plain_heldout = split(tmp_path / "b", 90, 12, seed=3)  # same draw, not dealt out
     assert _instances(plain_heldout) == sets[1] and _instances(plain_train) == sets[0] | sets[2]
 
@@ -60,3 +60,42 @@ def test_every_kind_oracle_one_noop_zero_wrong_answer_partial(tmp_path, podman_i
         return AgentOutcome()
 
     assert run_trial(word, tmp_path / "jobs", agent=wrong, backend="bwrap").reward == 0.5
+
+
+EXPLORE = ["read_secret", "find_word", "run_tool", "count_files"]
+
+
+@pytest.mark.slow  # builds one small image per fixture layout: ~40 s on a fresh machine, ~5 s cached
+def test_exploration_kinds_oracle_one_noop_zero_answer_not_in_the_instruction(tmp_path, podman_image):
+    """Each new kind: the oracle (a look-then-act path, run step by step as SFT sees it) scores
+    1, doing nothing scores 0, and the right answer never appears in the instruction."""
+    _, heldout = split(tmp_path / "tasks", 4, 4, seed=0, kinds=EXPLORE)
+    assert {d.name.rsplit("-", 2)[0].replace("-", "_") for d in heldout.iterdir()} == set(EXPLORE)
+    for kind in EXPLORE:
+        task = load_task(next(heldout.glob(f"{kind.replace('_', '-')}-*")))
+        answer = task.oracle_script.read_text().split("echo ")[1].split(" >")[0]
+        assert answer not in task.instruction, task.name
+        assert run_trial(task, tmp_path / "jobs", agent="stepwise", backend="bwrap").reward == 1.0, task.name
+        assert run_trial(task, tmp_path / "jobs", agent="noop", backend="bwrap").reward == 0.0, task.name
+
+
+def test_run_tool_first_try_fails_and_a_guess_gets_half(tmp_path, podman_image):
+    _, heldout = split(tmp_path / "tasks", 2, 2, seed=1, kinds=["run_tool"])
+    task = load_task(next(heldout.iterdir()))
+    target = task.instruction.split("word to ")[1].rstrip(".\n")
+    seen = {}
+
+    def guess(sandbox, task, log_dir, timeout):
+        from tmax.trial.agents import AgentOutcome
+
+        seen["direct"] = sandbox.exec("/app/tool")
+        sandbox.exec(f"echo wrong > {target}")
+        return AgentOutcome()
+
+    assert run_trial(task, tmp_path / "jobs", agent=guess, backend="bwrap").reward == 0.5
+    assert seen["direct"].exit_code != 0  # not executable: the obvious first command fails
+
+
+def test_unknown_kind_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="choose from"):
+        split(tmp_path, 4, 2, kinds=["read_secrets"])

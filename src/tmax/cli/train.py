@@ -55,13 +55,17 @@ def train_cmd(
 def recipe_cmd(
     config: Path = typer.Argument(None, help="TOML/YAML recipe config (default: the tiny CPU recipe, configs/tiny.toml)."),
     set_: list[str] = typer.Option([], "--set", help="Dotted override, e.g. rl.steps=10 or out=runs/try2."),
+    seeds: str = typer.Option(None, "--seeds", help="Run once per seed into <out>/seed-<k>, then one report "
+                                                     "across seeds, e.g. --seeds 0,1,2 (resumable)."),
 ) -> None:
     """The whole pipeline: tasks, oracle trajectories, tokenizer + model, SFT, eval, DPPO RL, eval, report."""
     from tmax.config import apply_overrides, build_config, read_config_file
     from tmax.recipe import RecipeConfig, run_recipe
+    from tmax.recipe.seeds import parse_seeds, run_seeds
 
     data = read_config_file(config) if config else {}
     cfg = build_config(RecipeConfig, apply_overrides(data, set_), where=str(config or "tmax recipe"))
+    seed_list = parse_seeds(seeds) if seeds is not None else None
     with progress_bars() as progress:
         bars: dict[str, int] = {}
 
@@ -70,18 +74,22 @@ def recipe_cmd(
                 bars[stage] = progress.add_task(stage, total=total)
             return bars[stage]
 
-        def for_stage(stage: str):
+        def for_stage(stage: str):  # "sft", "rl-eval", ... or "seed-1/sft" under --seeds
+            kind = stage.rsplit("/", 1)[-1]
+
             def on_trial(summary, done: int, total: int) -> None:  # eval stages
                 progress.update(bar_for(stage, total), completed=done, description=f"{stage}: trials")
 
             def on_step(metrics: dict, total: int) -> None:  # sft and rl
                 bar = bar_for(stage, total)
-                shown = (f"loss {metrics['loss']:.4f}" if stage == "sft" else
+                shown = (f"loss {metrics['loss']:.4f}" if kind == "sft" else
                          f"reward {metrics['reward']:.3f} solve {metrics['solve_rate']:.2f}")
                 progress.update(bar, completed=metrics["step"], description=f"{stage}: {shown}")
 
-            return on_step if stage in ("sft", "rl") else on_trial
+            return on_step if kind in ("sft", "rl") else on_trial
 
-        report = run_recipe(cfg, log=lambda m: progress.console.print(m), progress=for_stage)
+        say = lambda m: progress.console.print(m, markup=False, highlight=False)  # noqa: E731  "[sft] ..." is text
+        report = (run_seeds(cfg, seed_list, log=say, progress=for_stage) if seed_list is not None
+                  else run_recipe(cfg, log=say, progress=for_stage))
     console.print(report.read_text(), markup=False, highlight=False)
     console.print(f"report: {report} (plots beside it)")

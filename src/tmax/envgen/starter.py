@@ -7,8 +7,12 @@ these instead: one-sentence instructions whose parameters (words, file and direc
 numbers) are all in the instruction, solved in 2-4 commands (look, act, check). Partial
 credit (a file that exists but holds the wrong text scores half) gives RL graded rewards.
 
-Every task has the same environment (the base image, workdir /app, no fixtures), so all of
-them share one image and one bwrap rootfs: no per-task build. The reference solution has one
+Every task of these kinds has the same environment (the base image, workdir /app, no
+fixtures), so all of them share one image and one bwrap rootfs: no per-task build. The
+exploration kinds (``tmax.envgen.starter_explore``: ``read_secret``, ``find_word``,
+``run_tool``, ``count_files``) put the answer in the sandbox instead; their fixtures come from
+six layouts per kind, so they add at most six images each. ``split(..., kinds=...)`` picks
+the kinds; ``DEFAULT_KINDS`` are the first six. The reference solution has one
 command per line, so the ``stepwise`` agent turns it into a multi-call trajectory for SFT.
 
 ``split(out, n_train, n_heldout, seed, n_rl)`` writes ``out/train``, ``out/heldout`` and
@@ -24,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tmax.envgen.bundle import TaskParts, write_task
+from tmax.envgen.starter_explore import EXPLORE_KINDS
 
 # Small pools on purpose: a model trained from scratch learns to carry a value from the
 # instruction into a command in a few hundred steps when each value is common (8 words, 6 file
@@ -125,13 +130,17 @@ KINDS: dict[str, tuple[str, Callable[[random.Random], tuple[tuple, TaskParts]]]]
     "count_to": ("data_processing", count_to),
     "two_lines": ("data_processing", two_lines),
     "add_numbers": ("scientific_computing", add_numbers),
+    **EXPLORE_KINDS,  # the answer is in the sandbox, not the instruction (tmax.envgen.starter_explore)
 }
+# What ``split`` draws unless told otherwise: the kinds with every value in the instruction.
+DEFAULT_KINDS = ("write_word", "make_dir", "copy_word", "count_to", "two_lines", "add_numbers")
 
 
-def _instances(n: int, rng: random.Random, exclude: set[tuple]) -> list[tuple[str, tuple, TaskParts]]:
-    """``n`` distinct task instances, kinds in turn (a kind whose instances run out drops out),
-    none whose key is in ``exclude``."""
-    kinds, found, misses = list(KINDS), [], 0
+def _instances(n: int, rng: random.Random, exclude: set[tuple], kinds: list[str]
+               ) -> list[tuple[str, tuple, TaskParts]]:
+    """``n`` distinct task instances, ``kinds`` in turn (a kind whose instances run out drops
+    out), none whose key is in ``exclude``."""
+    kinds, found, misses = list(kinds), [], 0
     while len(found) < n:
         if not kinds:
             raise ValueError(f"cannot draw {n} distinct starter tasks (about {len(exclude)} exist); ask for fewer")
@@ -166,17 +175,22 @@ def _deal(pool: list[tuple[str, tuple, TaskParts]], n: int) -> list[bool]:
     return chosen
 
 
-def split(out: Path, n_train: int, n_heldout: int, seed: int = 0, n_rl: int = 0) -> tuple[Path, ...]:
+def split(out: Path, n_train: int, n_heldout: int, seed: int = 0, n_rl: int = 0,
+          kinds: list[str] | tuple[str, ...] = DEFAULT_KINDS) -> tuple[Path, ...]:
     """Write ``out/heldout`` (drawn first), ``out/train`` and, when ``n_rl`` > 0, ``out/rl``, all
-    disjoint; returns ``(train, heldout)``, plus ``rl`` when asked for.
+    disjoint, from the starter ``kinds`` (names in ``KINDS``); returns ``(train, heldout)``,
+    plus ``rl`` when asked for.
 
     ``train`` and ``rl`` are dealt from one draw of ``n_train + n_rl`` instances, spread evenly,
     so both get a share of every kind (some kinds have only a few dozen instances)."""
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or not kinds:
+        raise ValueError(f"unknown starter kind(s) {unknown} (or none given); choose from {', '.join(KINDS)}")
     out = Path(out)
     rng = random.Random(f"starter:{seed}")
     seen: set[tuple] = set()
-    heldout = _instances(n_heldout, rng, seen)
-    pool = _instances(n_train + n_rl, rng, seen)
+    heldout = _instances(n_heldout, rng, seen, list(kinds))
+    pool = _instances(n_train + n_rl, rng, seen, list(kinds))
     to_rl = _deal(pool, n_rl)
     subsets = {"heldout": heldout, "train": [x for x, r in zip(pool, to_rl) if not r],
                "rl": [x for x, r in zip(pool, to_rl) if r]}

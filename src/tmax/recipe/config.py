@@ -1,17 +1,26 @@
 """The recipe's config: one section per stage. ``configs/tiny.toml`` is the default, embedded
-here as the field defaults, so ``tmax recipe`` with no file runs the tiny CPU recipe."""
+here as the field defaults, so ``tmax recipe`` with no file runs the tiny CPU recipe.
+
+One top-level ``seed`` drives every random choice of a run: the starter tasks (and so the
+tokenizer, trained on the train split's text), the initial weights, the SFT order and the RL
+task order and RNG. The sections' own seeds are set from it (a file may repeat it there, but
+not contradict it). Token sampling is not seeded: the engine batches episodes from threads, so
+a fixed per-call seed would not make runs repeatable, only correlate samples."""
 
 from __future__ import annotations
 
 import copy
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from tmax.engines.base import SamplingParams
 from tmax.engines.tiny import TinyConfig
+from tmax.envgen.starter import DEFAULT_KINDS, KINDS
 from tmax.harness.loop import HarnessConfig
 from tmax.rl.config import TrainConfig
 from tmax.sft.train import SFTConfig
+from tmax.training.tracking import TrackingConfig
 
 # The tiny model's prompts. The built-in ones are ~270 tokens of context in front of every
 # episode; a model trained from scratch in minutes learned to carry values from the task into
@@ -32,7 +41,16 @@ class TasksSection(BaseModel):
     n_rl: int = Field(200, ge=0, description="Starter tasks for RL, none of them in the SFT data "
                                              "(0: RL on the SFT tasks).")
     n_heldout: int = Field(48, gt=0, description="Held-out starter tasks (unseen instances) for evaluation.")
-    seed: int = Field(0, description="Task generation seed.")
+    kinds: list[str] = Field(default_factory=lambda: list(DEFAULT_KINDS),
+                             description="Starter task kinds to draw from, in turn (tmax.envgen.starter.KINDS).")
+
+    @field_validator("kinds")
+    @classmethod
+    def _known_kinds(cls, kinds: list[str]) -> list[str]:
+        unknown = [k for k in kinds if k not in KINDS]
+        if unknown or not kinds:
+            raise ValueError(f"unknown starter kind(s) {unknown} (or none given); choose from {', '.join(KINDS)}")
+        return kinds
 
 
 class EvalSection(BaseModel):
@@ -42,6 +60,9 @@ class EvalSection(BaseModel):
     concurrency: int = Field(8, gt=0, description="Trials at once.")
     sampling: SamplingParams = Field(default_factory=lambda: SamplingParams(temperature=1.0, max_tokens=96),
                                      description="Sampling for evaluation (the policy RL trains: temperature 1).")
+    rl_every: int = Field(10, ge=0, description="Evaluate the RL policy on the held-out tasks every this many RL "
+                                                "steps (0: only before and after RL, in eval-sft / eval-rl).")
+    rl_runs: int = Field(2, gt=1, description="Runs over the held-out tasks per evaluation during RL (few: cheap).")
 
 
 def _section(name: str, config: type[BaseModel], set_by_recipe: set[str]) -> type[BaseModel]:
@@ -54,8 +75,9 @@ def _section(name: str, config: type[BaseModel], set_by_recipe: set[str]) -> typ
                         **fields)
 
 
-SFTSection = _section("SFTSection", SFTConfig, {"model", "jobs", "out"})
-RLSection = _section("RLSection", TrainConfig, {"model", "tasks", "run_dir", "sandbox", "harness"})
+SFTSection = _section("SFTSection", SFTConfig, {"model", "jobs", "out", "seed", "tracking"})
+RLSection = _section("RLSection", TrainConfig, {"model", "tasks", "run_dir", "sandbox", "harness", "seed", "tracking"})
+_SEEDED = ("tasks", "model", "sft", "rl")  # sections whose seed the top-level one sets
 
 
 def _sft_defaults() -> dict:
@@ -73,6 +95,10 @@ class RecipeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     out: str = Field("runs/tiny-recipe", description="Where every stage writes; rerun to resume.")
+    seed: int = Field(0, description="The run's one seed: tasks (hence tokenizer), initial weights, SFT order, "
+                                     "RL task order and RNG.")
+    tracking: Literal["none", "trackio"] = Field("none", description="Experiment tracking of SFT and RL beyond "
+                                                 "metrics.jsonl: trackio logs to <out>/trackio (tracking extra).")
     sandbox: str = Field("bwrap", description="Sandbox backend for the oracle, RL and eval episodes.")
     tasks: TasksSection = Field(default_factory=TasksSection)
     model: TinyConfig = Field(default_factory=lambda: TinyConfig(hidden_size=256, num_layers=2, num_heads=4,
@@ -84,6 +110,27 @@ class RecipeConfig(BaseModel):
                           description="tmax.rl.config.TrainConfig fields (model, tasks, run_dir, sandbox, harness "
                                       "are set by the recipe).")
     eval: EvalSection = Field(default_factory=EvalSection)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_seed(cls, data):
+        """Section seeds may repeat the top-level ``seed`` (a dumped config does), never differ."""
+        if not isinstance(data, dict):
+            return data
+        data, seed = dict(data), data.get("seed", 0)
+        for name in _SEEDED:
+            section = data.get(name)
+            if isinstance(section, dict) and "seed" in section:
+                if section["seed"] != seed:
+                    raise ValueError(f"{name}.seed = {section['seed']} differs from seed = {seed}: one top-level "
+                                     f"seed drives tasks, weights, SFT and RL; set `seed` and drop {name}.seed")
+                data[name] = {k: v for k, v in section.items() if k != "seed" or name == "model"}
+        return data
+
+    @model_validator(mode="after")
+    def _seed_sections(self):
+        self.model.seed = self.seed
+        return self
 
     @field_validator("sft", mode="before")
     @classmethod
@@ -97,9 +144,25 @@ class RecipeConfig(BaseModel):
 
     def sft_config(self, model: str, jobs: list[str], out: str) -> SFTConfig:
         """The SFT stage's full config."""
-        return SFTConfig(**self.sft.model_dump(), model=model, jobs=jobs, out=out)
+        return SFTConfig(**self.sft.model_dump(), model=model, jobs=jobs, out=out, seed=self.seed,
+                         tracking=self._tracking("sft"))
 
     def rl_config(self, model: str, tasks: list[str], run_dir: str) -> TrainConfig:
-        """The RL stage's full config (the recipe's sandbox and harness)."""
+        """The RL stage's full config (the recipe's sandbox, harness, seed and tracking)."""
         return TrainConfig(**self.rl.model_dump(), model=model, tasks=tasks, run_dir=run_dir, sandbox=self.sandbox,
-                           harness=self.harness)
+                           harness=self.harness, seed=self.seed, tracking=self._tracking("rl"))
+
+    def _tracking(self, stage: str) -> TrackingConfig:
+        """One tracking project per recipe run dir (per seed under ``--seeds``: a group each)."""
+        from pathlib import Path
+
+        out = Path(self.out).resolve()
+        multi = out.name == f"seed-{self.seed}"
+        return TrackingConfig(backend=self.tracking, project=(out.parent if multi else out).name,
+                              name=f"{out.name}-{stage}" if multi else stage, group=out.name if multi else None,
+                              dir=str((out.parent if multi else out) / "trackio"))
+
+    def with_seed(self, seed: int, out: str) -> RecipeConfig:
+        """The same recipe with another seed, into ``out``."""
+        return RecipeConfig.model_validate({**self.model_dump(mode="json", exclude={"model": {"seed"}}),
+                                            "seed": seed, "out": out})

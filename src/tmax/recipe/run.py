@@ -29,7 +29,7 @@ def _texts_for_tokenizer(train_dir: Path, oracle_job: Path) -> list[str]:
 
 
 def _eval(cfg: RecipeConfig, out: Path, name: str, tasks: list[str], agent: str, model: str | None,
-          runs: int, progress) -> Path:
+          runs: int, progress, bar: str | None = None) -> Path:
     from tmax.engines import EngineConfig
     from tmax.eval.job import EvalConfig, run_eval
 
@@ -37,7 +37,52 @@ def _eval(cfg: RecipeConfig, out: Path, name: str, tasks: list[str], agent: str,
                           max_context_tokens=cfg.rl.max_context_tokens)
     ecfg = EvalConfig(tasks=tasks, agent=agent, sandbox=cfg.sandbox, runs=runs, concurrency=cfg.eval.concurrency,
                       jobs_dir=str(out / "jobs"), job_name=name, engine=engine, harness=cfg.harness)
-    return run_eval(ecfg, on_trial=progress(name))
+    return run_eval(ecfg, on_trial=progress(bar or name))
+
+
+def _heldout_during_rl(cfg: RecipeConfig, out: Path, heldout_dir: Path, progress):
+    """The RL loop's ``evaluate`` hook: every ``eval.rl_every`` steps (not the last: the eval-rl
+    stage scores that policy with all runs), ``eval.rl_runs`` runs of the current policy over
+    the held-out tasks, as job ``jobs/rl-eval-step-<k>``; its mean and SEM join the step's
+    metrics (``heldout_mean``, ``heldout_sem``)."""
+    import shutil
+
+    from tmax.eval.report import load_job, summarize
+
+    every = cfg.eval.rl_every
+
+    def evaluate(step: int, trainer) -> dict:
+        if not every or step % every or step >= cfg.rl.steps:
+            return {}
+        policy = out / "rl" / "eval-policy"
+        trainer.save_model(policy)
+        name = f"rl-eval-step-{step:04d}"
+        shutil.rmtree(out / "jobs" / name, ignore_errors=True)  # left by an interrupted run: another policy
+        job = _eval(cfg, out, name, [str(heldout_dir)], "hf", str(policy), cfg.eval.rl_runs, progress, "rl-eval")
+        summary = summarize([load_job(job)])[0]
+        return {"heldout_mean": summary.mean, "heldout_sem": summary.sem, "heldout_runs": len(summary.run_scores)}
+
+    return evaluate
+
+
+def machine() -> dict:
+    """What ran the recipe: CPU model and cores, Python, torch and transformers versions."""
+    import os
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    info = {"cpu": cpu, "cores": os.cpu_count(), "system": platform.platform(), "python": platform.python_version()}
+    for package in ("tmax", "torch", "transformers"):
+        try:
+            info[package] = version(package)
+        except PackageNotFoundError:
+            info[package] = None
+    return info
 
 
 def _oracle(cfg: RecipeConfig, out: Path, train_dir: Path, progress, tries: int = 3) -> None:
@@ -65,6 +110,8 @@ def _check_saved(out: Path, cfg: RecipeConfig) -> None:
                           fix="rerun with the same config to resume, or set out= to a new dir")
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(saved, cfg.model_dump(mode="json"))
+    if not (out / "machine.json").exists():  # the machine the run started on
+        write_json_atomic(out / "machine.json", machine())
 
 
 def run_recipe(cfg: RecipeConfig, *, log: Callable[[str], None] = _log_default, progress=None) -> Path:
@@ -99,14 +146,15 @@ def run_recipe(cfg: RecipeConfig, *, log: Callable[[str], None] = _log_default, 
     sft_cfg = cfg.sft_config(str(init), [str(oracle)], str(out / "sft"))
     sft_model = model_dir(sft_cfg)
     rl_cfg = cfg.rl_config(str(sft_model), [str(rl_dir)], str(out / "rl"))
-    stage("tasks", lambda: split(out / "tasks", cfg.tasks.n_train, cfg.tasks.n_heldout, cfg.tasks.seed,
-                                 n_rl=cfg.tasks.n_rl))
+    stage("tasks", lambda: split(out / "tasks", cfg.tasks.n_train, cfg.tasks.n_heldout, cfg.seed,
+                                 n_rl=cfg.tasks.n_rl, kinds=cfg.tasks.kinds))
     stage("oracle", lambda: _oracle(cfg, out, train_dir, progress))
     stage("model", lambda: build_tiny_model(init, cfg.model, _texts_for_tokenizer(train_dir, oracle)))
     stage("sft", lambda: train_sft(sft_cfg, on_step=progress("sft")))
     stage("eval-sft", lambda: _eval(cfg, out, "eval-sft", [str(heldout_dir)], "hf", str(sft_model),
                                     cfg.eval.runs, progress))
-    stage("rl", lambda: train(rl_cfg, TRAINERS[rl_cfg.cluster.backend], on_step=progress("rl")))
+    stage("rl", lambda: train(rl_cfg, TRAINERS[rl_cfg.cluster.backend], on_step=progress("rl"),
+                              evaluate=_heldout_during_rl(cfg, out, heldout_dir, progress)))
     stage("eval-rl", lambda: _eval(cfg, out, "eval-rl", [str(heldout_dir)], "hf", str(out / "rl" / "model"),
                                    cfg.eval.runs, progress))
     report = write_report(out, stages)

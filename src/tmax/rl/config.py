@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tmax.engines.base import SamplingParams
 from tmax.harness.loop import HarnessConfig
 from tmax.rl.step import StepConfig
+from tmax.training.tracking import TrackingConfig
 
 
 class ClusterConfig(BaseModel):
@@ -74,3 +75,5 @@ class TrainConfig(BaseModel):
     harness: HarnessConfig = Field(default_factory=HarnessConfig)
     gradient_checkpointing: bool = Field(False, description="Recompute layer activations in the backward.")
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig,
+                                     description="Experiment tracking beyond metrics.jsonl (tmax.training.tracking).")

@@ -8,7 +8,8 @@
         groups <- rollouts.collect(...)        async: sampled while the previous steps trained
         metrics <- trainer.step(groups)        train_step, on every FSDP rank under Ray
         engines <- trainer weights (policy version + 1)
-        log metrics (JSONL, TensorBoard when installed), checkpoint every k steps
+        metrics += evaluate(step, trainer)     optional hook, e.g. held-out evaluation every k steps
+        log metrics (JSONL, TensorBoard when installed, tracking), checkpoint every k steps
     the final policy (weights + tokenizer) -> <run_dir>/model
 
 Every run saves its resolved config as ``<run_dir>/config.json``; a resumed run must use the
@@ -38,15 +39,20 @@ def _writer(run_dir: Path):
 
 
 def train(cfg: TrainConfig, make_trainer: Callable[[TrainConfig], Trainer], *,
-          on_step: Callable[[dict, int], None] | None = None) -> Path:
+          on_step: Callable[[dict, int], None] | None = None,
+          evaluate: Callable[[int, Trainer], dict] | None = None) -> Path:
     """Run (or resume) RL training with the trainer ``make_trainer(cfg)`` builds (after seeding);
-    returns the run dir. ``on_step(metrics, n_steps_total)`` after each step, as in SFT."""
+    returns the run dir. ``on_step(metrics, n_steps_total)`` after each step, as in SFT.
+    ``evaluate(step, trainer)`` runs after each step once the engines have the new policy
+    (``trainer.save_model`` gives it as a model dir); the metrics it returns (``{}`` when it
+    has nothing to say at this step) join the step's line in ``metrics.jsonl``."""
     import random
 
     import torch
 
     from tmax.rl.rollouts import RolloutSource
     from tmax.tasks import load_task, resolve_task_dirs
+    from tmax.training.tracking import open_tracker
 
     run_dir = Path(cfg.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -56,6 +62,7 @@ def train(cfg: TrainConfig, make_trainer: Callable[[TrainConfig], Trainer], *,
     trainer = make_trainer(cfg)
     source = None
     writer = _writer(run_dir)
+    tracker = open_tracker(cfg.tracking, run_dir, cfg.model_dump(mode="json"))
     try:
         state = trainer.resume(cfg.model_dump(mode="json"), {"step": 0, "cursor": 0})
         trainer.sync(state["step"])
@@ -67,11 +74,14 @@ def train(cfg: TrainConfig, make_trainer: Callable[[TrainConfig], Trainer], *,
             metrics = {"step": step + 1, **trainer.step(groups), **info,
                        "rollout_wait_s": waited, "step_s": time.monotonic() - started}
             trainer.sync(step + 1)  # the engines sample from the new policy (version step + 1)
+            if evaluate:
+                metrics.update(evaluate(step + 1, trainer))
             with open(run_dir / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(metrics) + "\n")
             if writer:
                 for key, value in metrics.items():
                     writer.add_scalar(f"train/{key}", value, step + 1)
+            tracker.log({f"rl/{k}": v for k, v in metrics.items()}, step + 1)
             if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
                 trainer.save(step + 1, {"cursor": source.consumed})
             if on_step:
@@ -82,6 +92,7 @@ def train(cfg: TrainConfig, make_trainer: Callable[[TrainConfig], Trainer], *,
         if source:
             source.close()
         trainer.close()
+        tracker.close()
         if writer:
             writer.close()
     return run_dir

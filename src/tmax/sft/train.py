@@ -29,6 +29,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tmax.errors import ConfigError
+from tmax.training.tracking import TrackingConfig
 
 
 class SFTConfig(BaseModel):
@@ -50,6 +51,8 @@ class SFTConfig(BaseModel):
     lm_head_chunk: int = Field(1024, gt=0, description="Tokens per chunk of the LM-head computation.")
     seed: int = Field(0, description="Shuffle seed.")
     device: str = Field("cpu", description="torch device.")
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig,
+                                     description="Experiment tracking beyond metrics.jsonl (tmax.training.tracking).")
 
 
 def load_records(cfg: SFTConfig, tokenizer) -> list:
@@ -117,6 +120,7 @@ def train_sft(cfg: SFTConfig, *, on_step: Callable[[dict, int], None] | None = N
     from tmax.engines.hf import save_model
     from tmax.training import checkpoint
     from tmax.training.model import load_trainable
+    from tmax.training.tracking import open_tracker
 
     final, out = model_dir(cfg), Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -126,8 +130,21 @@ def train_sft(cfg: SFTConfig, *, on_step: Callable[[dict, int], None] | None = N
     if (out / "DONE").exists() and (final / "config.json").exists():
         return final
     records = load_records(cfg, tokenizer)
+    tracker = open_tracker(cfg.tracking, out, cfg.model_dump(mode="json"))
+    try:
+        step = _epochs(cfg, model, optimizer, records, state, tracker, on_step)
+    finally:
+        tracker.close()
+    save_model(model, tokenizer, final)
+    (out / "DONE").write_text(f"{step} steps\n")
+    return final
+
+
+def _epochs(cfg: SFTConfig, model, optimizer, records: list, state: dict, tracker, on_step) -> int:
+    from tmax.training import checkpoint
+
+    out, step = Path(cfg.out), state["step"]
     per_epoch = -(-len(records) // cfg.examples_per_step)
-    step = state["step"]
     for epoch in range(state["epoch"], cfg.epochs):
         order = list(range(len(records)))
         random.Random(f"{cfg.seed}:{epoch}").shuffle(order)
@@ -140,9 +157,8 @@ def train_sft(cfg: SFTConfig, *, on_step: Callable[[dict, int], None] | None = N
             metrics = {"step": step, "epoch": epoch + 1, "n_examples": len(records), "lr": lr, **metrics}
             with open(out / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(metrics) + "\n")
+            tracker.log({f"sft/{k}": v for k, v in metrics.items()}, step)
             if on_step:
                 on_step(metrics, per_epoch * cfg.epochs)
         checkpoint.save(out, step, model, optimizer, {"epoch": epoch + 1}, keep=1)
-    save_model(model, tokenizer, final)
-    (out / "DONE").write_text(f"{step} steps\n")
-    return final
+    return step

@@ -122,8 +122,8 @@ def restore(path: Path, model, optimizer) -> dict:
     return json.loads((Path(path) / "state.json").read_text())
 
 
-# Config sections a run may change when it resumes: where it runs, not what it trains.
-PLACEMENT_KEYS = ("cluster",)
+# Config sections a run may change when it resumes: where it runs and logs, not what it trains.
+PLACEMENT_KEYS = ("cluster", "tracking")
 
 
 def resume_run(run_dir: Path, config: dict, model, optimizer, fresh: dict) -> dict:
