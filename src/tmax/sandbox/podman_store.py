@@ -1,0 +1,179 @@
+"""tmax's own podman storage, where each container's disk use has a ceiling.
+
+Podman's default store (overlay on the host's ext4 here) has no per-container total: a
+container can fill the host's disk. tmax therefore gives its podman a store of its own: a
+sparse file (``TMAX_PODMAN_STORE_GB``, default 64; raising it grows the store on the next
+start) formatted as btrfs and loop-mounted at ``TMAX_PODMAN_STORE`` (default
+``/var/lib/tmax/podman``), used with podman's ``btrfs`` storage driver. Each container's
+writable layer is a btrfs subvolume; ``limit`` caps what it may hold beyond the image
+(a qgroup limit on its *exclusive* bytes), so writes past the task's ``storage_mb`` fail
+inside with EDQUOT ("Disk quota exceeded") and the host loses at most that much per sandbox.
+The file is mounted with ``discard=async``: what containers delete goes back to the host.
+
+Why btrfs and not XFS project quotas (what ``podman run --storage-opt size=`` needs with the
+overlay driver): kernels built without ``CONFIG_XFS_QUOTA`` (ours) cannot mount XFS with
+``prjquota``, and podman 4.3 hands a per-container ``--storage-opt`` to the btrfs driver's
+start-up options, which refuse ``size`` -- so tmax sets the qgroup limit itself.
+
+Every podman call tmax makes goes through ``container_cli.engine_argv``, which adds
+``args()`` (``--root``/``--runroot``/``--storage-driver``): builds, imports, exports, runs,
+prune, ``tmax images bootstrap``. Images of the default store are not seen there: bootstrap
+imports the base into this store, task images are rebuilt on first use.
+
+Mounting is idempotent and race-safe (a file lock around it; a mounted store is left as it
+is) and survives reboots (the next tmax process mounts the existing file again). Where it
+cannot be had -- not root (rootless podman), no loop devices, no btrfs in the kernel or no
+``mkfs.btrfs`` -- or ``TMAX_PODMAN_STORE=off``, podman keeps its default store and sandboxes
+fall back to capping each file (RLIMIT_FSIZE); ``reason()`` says why and a warning is issued.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from tmax.errors import SandboxError
+from tmax.io import file_lock
+
+DEFAULT_ROOT = "/var/lib/tmax/podman"
+DEFAULT_GB = 64
+RUNROOT = Path("/run/tmax/podman")
+
+
+@dataclass(frozen=True)
+class Store:
+    """A mounted store (``root``) or why there is none (``why``)."""
+
+    root: Path | None
+    why: str | None = None
+
+    def args(self) -> tuple[str, ...]:
+        if self.root is None:
+            return ()
+        return ("--root", str(self.root), "--runroot", str(RUNROOT), "--storage-driver", "btrfs")
+
+
+def configured_root() -> Path | None:
+    value = os.environ.get("TMAX_PODMAN_STORE", DEFAULT_ROOT).strip()
+    return None if value.lower() in ("", "off", "0", "none") else Path(value)
+
+
+def configured_bytes() -> int:
+    raw = os.environ.get("TMAX_PODMAN_STORE_GB", str(DEFAULT_GB))
+    try:
+        gb = float(raw)
+    except ValueError:
+        raise SandboxError(f"TMAX_PODMAN_STORE_GB={raw!r} is not a number", where="environment variable",
+                           fix="set it to the store's size in GB, e.g. 64") from None
+    if gb < 1:
+        raise SandboxError(f"TMAX_PODMAN_STORE_GB={raw!r} is below 1", where="environment variable",
+                           fix="give the store at least 1 GB (it is sparse: unused space costs nothing)")
+    return int(gb * (1 << 30))
+
+
+def unavailable() -> str | None:
+    """Why this host cannot have the store, or None."""
+    if configured_root() is None:
+        return "TMAX_PODMAN_STORE=off"
+    if os.geteuid() != 0:
+        return "not root (rootless podman cannot mount it)"
+    if not Path("/dev/loop-control").exists():
+        return "no loop devices"
+    if "btrfs" not in Path("/proc/filesystems").read_text():
+        return "the kernel has no btrfs"
+    for tool in ("mkfs.btrfs", "btrfs"):
+        if not shutil.which(tool):
+            return f"{tool} is missing (apt-get install btrfs-progs)"
+    return None
+
+
+def _mounted_btrfs(at: Path) -> bool:
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        fields = line.split()
+        if len(fields) > 2 and fields[1] == str(at) and fields[2] == "btrfs":
+            return True
+    return False
+
+
+def _run(argv: list[str], what: str) -> str:
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SandboxError(f"{what} failed: {(proc.stderr or proc.stdout).strip()[-800:]}",
+                           where=f"podman store ({' '.join(argv[:3])})",
+                           fix="set TMAX_PODMAN_STORE=off to use podman's default store (no disk total)")
+    return proc.stdout
+
+
+def mount(root: Path, size: int) -> None:
+    """Make (first time) and mount the store at ``root``; grow it to ``size`` if it is smaller."""
+    image = root.with_name(root.name + ".img")
+    with file_lock(root.with_name(root.name + ".lock")):
+        if not image.exists():
+            partial = image.with_name(image.name + ".partial")
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            _run(["truncate", "-s", str(size), str(partial)], "creating the store file")
+            _run(["mkfs.btrfs", "-q", "-K", "-L", "tmax-podman", str(partial)], "mkfs.btrfs")
+            partial.rename(image)
+        if not _mounted_btrfs(root):
+            root.mkdir(parents=True, exist_ok=True)
+            _run(["mount", "-o", "loop,discard=async", str(image), str(root)], "mounting the store")
+            _run(["btrfs", "quota", "enable", str(root)], "enabling btrfs quotas")  # kept on disk; cheap again
+        if image.stat().st_size < size:
+            _grow(root, image, size)
+        RUNROOT.mkdir(parents=True, exist_ok=True)
+
+
+def _grow(root: Path, image: Path, size: int) -> None:
+    _run(["truncate", "-s", str(size), str(image)], "growing the store file")
+    for line in _run(["losetup", "-j", str(image)], "finding the store's loop device").splitlines():
+        _run(["losetup", "-c", line.split(":")[0]], "resizing the loop device")
+    _run(["btrfs", "filesystem", "resize", "max", str(root)], "growing the store filesystem")
+
+
+@functools.cache
+def store() -> Store:
+    """The store, mounted on first use in this process (see the module docstring)."""
+    why = unavailable()
+    if why is None:
+        try:
+            mount(configured_root(), configured_bytes())
+            return Store(configured_root())
+        except SandboxError as exc:
+            why = str(exc)
+    warnings.warn(f"tmax's podman store is unavailable ({why}); podman containers get no disk total, "
+                  "only each file is capped at storage_mb", stacklevel=2)
+    return Store(None, why)
+
+
+def store_args_in(argv: tuple[str, ...]) -> bool:
+    """Whether a podman command line ``argv`` uses the (mounted) store."""
+    root = configured_root()
+    return root is not None and tuple(argv[-6:]) == Store(root).args() and store().root is not None
+
+
+def subvolume_of(pid: int) -> int:
+    """The btrfs subvolume (= qgroup 0/id) that is the root of process ``pid``'s container."""
+    return int(_run(["btrfs", "inspect-internal", "rootid", f"/proc/{pid}/root"], "finding the container's "
+                    "subvolume").strip())
+
+
+def limit(subvolume: int, size_mb: int | None) -> None:
+    """Cap what ``subvolume`` holds beyond its image at ``size_mb`` (None lifts the cap)."""
+    root = store().root
+    value = f"{size_mb}M" if size_mb else "none"
+    _run(["btrfs", "qgroup", "limit", "-e", value, f"0/{subvolume}", str(root)], "setting the disk quota")
+
+
+def usage() -> dict[str, int] | None:
+    """Bytes the store's file takes on the host, and bytes in use inside it; None without a store."""
+    root = configured_root()
+    if root is None or not _mounted_btrfs(root):
+        return None
+    image = root.with_name(root.name + ".img")
+    fs = os.statvfs(root)
+    return {"on_host": image.stat().st_blocks * 512, "used": (fs.f_blocks - fs.f_bfree) * fs.f_frsize}
