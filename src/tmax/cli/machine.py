@@ -47,13 +47,17 @@ def sandbox_prune(engine: str = typer.Option("podman", help="podman | docker")) 
 
 def cache_sizes() -> None:
     """Disk used by each kind of cached thing (hard links shared with the base counted once)."""
-    from tmax.sandbox import cache
+    from tmax.sandbox import cache, podman_store
 
     table = Table("kind", "size")
     found = cache.sizes()
     for kind, size in found.items():
         table.add_row(kind, f"{size / 2**20:,.0f} MB")
     table.add_row("[bold]total[/]", f"{sum(found.values()) / 2**20:,.0f} MB")
+    store = podman_store.usage()
+    if store:  # not in TMAX_CACHE (nor in the total): podman's images and containers; `podman image prune`
+        table.add_row(f"podman store ({podman_store.configured_root()}, not in the total)",
+                      f"{store['on_host'] / 2**20:,.0f} MB on the host ({store['used'] / 2**20:,.0f} MB in use)")
     console.print(table)
 
 

@@ -8,7 +8,8 @@ start) formatted as btrfs and loop-mounted at ``TMAX_PODMAN_STORE`` (default
 writable layer is a btrfs subvolume; ``limit`` caps what it may hold beyond the image
 (a qgroup limit on its *exclusive* bytes), so writes past the task's ``storage_mb`` fail
 inside with EDQUOT ("Disk quota exceeded") and the host loses at most that much per sandbox.
-The file is mounted with ``discard=async``: what containers delete goes back to the host.
+The file is mounted with ``discard``: what containers delete goes back to the host (a removed
+container's layer once btrfs' cleaner has dropped it, within about 30 s).
 
 Why btrfs and not XFS project quotas (what ``podman run --storage-opt size=`` needs with the
 overlay driver): kernels built without ``CONFIG_XFS_QUOTA`` (ours) cannot mount XFS with
@@ -76,6 +77,11 @@ def configured_bytes() -> int:
     return int(gb * (1 << 30))
 
 
+def image_of(root: Path) -> Path:
+    """The file that holds the store mounted at ``root``."""
+    return root.with_name(root.name + ".img")
+
+
 def unavailable() -> str | None:
     """Why this host cannot have the store, or None."""
     if configured_root() is None:
@@ -111,7 +117,7 @@ def _run(argv: list[str], what: str) -> str:
 
 def mount(root: Path, size: int) -> None:
     """Make (first time) and mount the store at ``root``; grow it to ``size`` if it is smaller."""
-    image = root.with_name(root.name + ".img")
+    image = image_of(root)
     with file_lock(root.with_name(root.name + ".lock")):
         if not image.exists():
             partial = image.with_name(image.name + ".partial")
@@ -121,7 +127,7 @@ def mount(root: Path, size: int) -> None:
             partial.rename(image)
         if not _mounted_btrfs(root):
             root.mkdir(parents=True, exist_ok=True)
-            _run(["mount", "-o", "loop,discard=async", str(image), str(root)], "mounting the store")
+            _run(["mount", "-o", "loop,discard", str(image), str(root)], "mounting the store")
             _run(["btrfs", "quota", "enable", str(root)], "enabling btrfs quotas")  # kept on disk; cheap again
         if image.stat().st_size < size:
             _grow(root, image, size)
@@ -174,6 +180,6 @@ def usage() -> dict[str, int] | None:
     root = configured_root()
     if root is None or not _mounted_btrfs(root):
         return None
-    image = root.with_name(root.name + ".img")
+    image = image_of(root)
     fs = os.statvfs(root)
     return {"on_host": image.stat().st_blocks * 512, "used": (fs.f_blocks - fs.f_bfree) * fs.f_frsize}
