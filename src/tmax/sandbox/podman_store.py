@@ -123,15 +123,27 @@ def mount(root: Path, size: int) -> None:
             partial = image.with_name(image.name + ".partial")
             partial.parent.mkdir(parents=True, exist_ok=True)
             _run(["truncate", "-s", str(size), str(partial)], "creating the store file")
-            _run(["mkfs.btrfs", "-q", "-K", "-L", "tmax-podman", str(partial)], "mkfs.btrfs")
+            # one copy of metadata: a second one on the same host disk protects nothing
+            _run(["mkfs.btrfs", "-q", "-f", "-K", "-m", "single", "-L", "tmax-podman", str(partial)], "mkfs.btrfs")
             partial.rename(image)
+            _check_host_room(image, size)
         if not _mounted_btrfs(root):
             root.mkdir(parents=True, exist_ok=True)
             _run(["mount", "-o", "loop,discard", str(image), str(root)], "mounting the store")
             _run(["btrfs", "quota", "enable", str(root)], "enabling btrfs quotas")  # kept on disk; cheap again
         if image.stat().st_size < size:
             _grow(root, image, size)
+            _check_host_room(image, size)
         RUNROOT.mkdir(parents=True, exist_ok=True)
+
+
+def _check_host_room(image: Path, size: int) -> None:
+    """Warn (when the store is made or grown) if the host could not hold a full store."""
+    host = os.statvfs(image.parent)
+    if host.f_bavail * host.f_frsize + image.stat().st_blocks * 512 < size:
+        warnings.warn(f"tmax's podman store ({size / 2**30:.0f} GB, sparse) may outgrow the free space of the "
+                      f"disk holding {image}: a full host disk makes the store read-only. Lower "
+                      "TMAX_PODMAN_STORE_GB or free space.", stacklevel=3)
 
 
 def _grow(root: Path, image: Path, size: int) -> None:
