@@ -183,7 +183,8 @@ def test_disk_fill_stops_at_storage_mb(tmp_path, backend):
     assert 40 <= int(log.split()[-2]) <= 64, log  # du: MB the three files hold; the first one fit
     assert result["exception_info"] is None
     assert summary.reward == 0.0
-    assert "MB" in result["environment"]["limits"]["storage"] and "no total" not in result["environment"]["limits"]["storage"]
+    storage = result["environment"]["limits"]["storage"]
+    assert "64 MB" in storage and "no total" not in storage, storage
 
 
 def test_keep_agent_processes_is_harbor_semantics_and_forgeable(tmp_path, backend):
