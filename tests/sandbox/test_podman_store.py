@@ -60,6 +60,12 @@ def test_disk_fill_fails_inside_and_costs_the_host_at_most_the_limit(quota_box):
     assert full.exec("head -c 16M /dev/zero > /app/again && echo ok").output.strip() == "ok"
 
 
+def test_freed_space_goes_back_to_the_host(quota_box):
+    box = quota_box(256)
+    box.exec("head -c 128M /dev/urandom > /app/f && sync && rm /app/f && sync")
+    assert podman_store.trim(settle=False) >= 100 << 20  # the store's file shrank by what the container freed
+
+
 def test_quota_holds_after_the_container_is_restarted(quota_box):
     box = quota_box(32)
     subprocess.run([*box.cli, "stop", "-t", "0", box.container], capture_output=True, check=True)

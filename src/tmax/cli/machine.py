@@ -39,10 +39,13 @@ def sandbox_prune(engine: str = typer.Option("podman", help="podman | docker")) 
     quotas); those of running tmax processes stay."""
     import shutil
 
-    from tmax.sandbox import bwrap, container
+    from tmax.sandbox import bwrap, container, podman_store
 
     containers = container.prune(engine) if shutil.which(engine) else 0
     console.print(f"removed {containers} container(s) and {bwrap.prune()} bwrap sandbox(es)")
+    trimmed = podman_store.trim() if engine == "podman" else None
+    if trimmed:
+        console.print(f"gave {trimmed / 2**20:,.0f} MB that containers had freed back to the host (podman store)")
 
 
 def cache_sizes() -> None:

@@ -8,8 +8,10 @@ start) formatted as btrfs and loop-mounted at ``TMAX_PODMAN_STORE`` (default
 writable layer is a btrfs subvolume; ``limit`` caps what it may hold beyond the image
 (a qgroup limit on its *exclusive* bytes), so writes past the task's ``storage_mb`` fail
 inside with EDQUOT ("Disk quota exceeded") and the host loses at most that much per sandbox.
-The file is mounted with ``discard``: what containers delete goes back to the host (a removed
-container's layer once btrfs' cleaner has dropped it, within about 30 s).
+Quotas are btrfs' simple quotas where the kernel has them (6.7+; a store that used them cannot
+be mounted by an older kernel), full qgroups otherwise (containers then start and go a few
+times slower). The file is mounted with ``discard=async``: what containers delete goes back
+to the host, after btrfs' discard delay (a few minutes; ``fstrim`` on the store at once).
 
 Why btrfs and not XFS project quotas (what ``podman run --storage-opt size=`` needs with the
 overlay driver): kernels built without ``CONFIG_XFS_QUOTA`` (ours) cannot mount XFS with
@@ -25,14 +27,16 @@ Mounting is idempotent and race-safe (a file lock around it; a mounted store is 
 is) and survives reboots (the next tmax process mounts the existing file again). Where it
 cannot be had -- not root (rootless podman), no loop devices, no btrfs in the kernel or no
 ``mkfs.btrfs`` -- or ``TMAX_PODMAN_STORE=off``, podman keeps its default store and sandboxes
-fall back to capping each file (RLIMIT_FSIZE); ``reason()`` says why and a warning is issued.
+fall back to capping each file (RLIMIT_FSIZE); ``store().why`` says why and a warning is issued.
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
 import shutil
+import struct
 import subprocess
 import warnings
 from dataclasses import dataclass
@@ -44,6 +48,9 @@ from tmax.io import file_lock
 DEFAULT_ROOT = "/var/lib/tmax/podman"
 DEFAULT_GB = 64
 RUNROOT = Path("/run/tmax/podman")
+MOUNT_OPTIONS = "discard=async"  # freed space goes back to the host (after btrfs' discard delay)
+_BTRFS_IOC_QUOTA_CTL = 0xC0109428  # _IOWR(0x94, 40, struct btrfs_ioctl_quota_ctl_args {u64 cmd, status})
+_QUOTA_ENABLE, _QUOTA_ENABLE_SIMPLE = 1, 4
 
 
 @dataclass(frozen=True)
@@ -116,25 +123,48 @@ def _run(argv: list[str], what: str) -> str:
 
 
 def mount(root: Path, size: int) -> None:
-    """Make (first time) and mount the store at ``root``; grow it to ``size`` if it is smaller."""
+    """Make (first time) and mount the store at ``root``, grow it to ``size`` if it is smaller, and
+    turn quotas on. A btrfs already mounted at ``root`` (a real partition, say) is used as it is."""
     image = image_of(root)
     with file_lock(root.with_name(root.name + ".lock")):
-        if not image.exists():
-            partial = image.with_name(image.name + ".partial")
-            partial.parent.mkdir(parents=True, exist_ok=True)
-            _run(["truncate", "-s", str(size), str(partial)], "creating the store file")
-            # one copy of metadata: a second one on the same host disk protects nothing
-            _run(["mkfs.btrfs", "-q", "-f", "-K", "-m", "single", "-L", "tmax-podman", str(partial)], "mkfs.btrfs")
-            partial.rename(image)
-            _check_host_room(image, size)
         if not _mounted_btrfs(root):
+            if not image.exists():
+                _make(image, size)
             root.mkdir(parents=True, exist_ok=True)
-            _run(["mount", "-o", "loop,discard", str(image), str(root)], "mounting the store")
-            _run(["btrfs", "quota", "enable", str(root)], "enabling btrfs quotas")  # kept on disk; cheap again
-        if image.stat().st_size < size:
+            _run(["mount", "-o", f"loop,{MOUNT_OPTIONS}", str(image), str(root)], "mounting the store")
+        if image.exists() and image.stat().st_size < size:
             _grow(root, image, size)
             _check_host_room(image, size)
+        _enable_quotas(root)
         RUNROOT.mkdir(parents=True, exist_ok=True)
+
+
+def _make(image: Path, size: int) -> None:
+    partial = image.with_name(image.name + ".partial")
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    _run(["truncate", "-s", str(size), str(partial)], "creating the store file")
+    # one copy of metadata: a second one on the same host disk protects nothing
+    _run(["mkfs.btrfs", "-q", "-f", "-K", "-m", "single", "-L", "tmax-podman", str(partial)], "mkfs.btrfs")
+    partial.rename(image)
+    _check_host_room(image, size)
+
+
+def _enable_quotas(root: Path) -> None:
+    """Simple quotas where the kernel has them (6.7+): each extent counts against the subvolume
+    that wrote it, which costs nothing when containers start and go (full qgroups, the fallback
+    for older kernels, make both several times slower). A no-op once quotas are on."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for cmd in (_QUOTA_ENABLE_SIMPLE, _QUOTA_ENABLE):
+            try:
+                fcntl.ioctl(fd, _BTRFS_IOC_QUOTA_CTL, bytearray(struct.pack("QQ", cmd, 0)))
+                return
+            except OSError as exc:
+                error = exc
+        raise SandboxError(f"could not turn btrfs quotas on at {root}: {error}", where="podman store",
+                           fix="set TMAX_PODMAN_STORE=off to use podman's default store (no disk total)")
+    finally:
+        os.close(fd)
 
 
 def _check_host_room(image: Path, size: int) -> None:
@@ -185,6 +215,21 @@ def limit(subvolume: int, size_mb: int | None) -> None:
     root = store().root
     value = f"{size_mb}M" if size_mb else "none"
     _run(["btrfs", "qgroup", "limit", "-e", value, f"0/{subvolume}", str(root)], "setting the disk quota")
+
+
+def trim(settle: bool = True) -> int | None:
+    """Give what containers freed back to the host now (``fstrim``; with ``settle`` once btrfs
+    has dropped the layers of removed containers): the bytes the store's file shrank by; None
+    without a store file of tmax's. ``tmax sandbox prune`` calls it."""
+    root = configured_root()
+    image = image_of(root) if root else None
+    if image is None or not image.exists() or not _mounted_btrfs(root) or not shutil.which("fstrim"):
+        return None
+    if settle:  # wait until btrfs has dropped the layers of removed containers (up to ~30 s)
+        subprocess.run(["btrfs", "subvolume", "sync", str(root)], capture_output=True)
+    before = image.stat().st_blocks * 512
+    subprocess.run(["fstrim", str(root)], capture_output=True)
+    return max(0, before - image.stat().st_blocks * 512)
 
 
 def usage() -> dict[str, int] | None:
