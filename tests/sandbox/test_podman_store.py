@@ -129,3 +129,13 @@ def test_a_bad_size_knob_names_the_variable(monkeypatch):
     monkeypatch.setenv("TMAX_PODMAN_STORE_GB", "lots")
     with pytest.raises(SandboxError, match="TMAX_PODMAN_STORE_GB"):
         podman_store.configured_bytes()
+
+
+def test_usage_counts_what_the_store_takes_on_the_host(quota_box):
+    """What `tmax cache sizes` shows for the store (the CLI itself walks the whole cache: slow)."""
+    before = podman_store.usage()
+    assert before["on_host"] >= 100 << 20 and before["used"] >= 100 << 20  # at least the base image
+    box = quota_box(128)
+    box.exec("head -c 64M /dev/urandom > /app/f && sync")
+    after = podman_store.usage()
+    assert after["used"] - before["used"] >= 60 << 20 and after["on_host"] - before["on_host"] <= 80 << 20
