@@ -101,6 +101,8 @@ def test_store_mounts_once_from_racing_processes_remounts_and_grows(tmp_path):
             runs = list(pool.map(lambda _: _mount_in_subprocess(root, 1 << 30), range(4)))
         assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]
         assert _mounts_at(root) == 1
+        kernel = tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2])
+        assert podman_store.quota_mode(root) == ("squota" if kernel >= (6, 7) else "qgroup")
         (root / "kept").write_text("survives")
         subprocess.run(["umount", str(root)], check=True)  # as after a reboot: the file is still there
         assert _mount_in_subprocess(root, 1 << 30).returncode == 0

@@ -210,9 +210,11 @@ class ContainerSandbox(ShellSandbox):
             return
         self._closed = True
         self._close_shells()
-        if self._subvolume is not None:  # stopped first: nothing can write once the cap is lifted
+        if self._subvolume is not None and not podman_store.store().simple:
+            # full qgroups: removing a capped subvolume costs seconds of kernel time, so the cap
+            # is lifted first -- once the container is stopped and nothing can write any more
             subprocess.run([*self.cli, "stop", "-t", "0", self.container], capture_output=True)
-            try:  # with full qgroups, removing a capped subvolume costs seconds of kernel time
+            try:
                 podman_store.limit(self._subvolume, None)
             except SandboxError:
                 pass

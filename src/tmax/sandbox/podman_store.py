@@ -38,6 +38,7 @@ import os
 import shutil
 import struct
 import subprocess
+import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ RUNROOT = Path("/run/tmax/podman")
 MOUNT_OPTIONS = "discard=async"  # freed space goes back to the host (after btrfs' discard delay)
 _BTRFS_IOC_QUOTA_CTL = 0xC0109428  # _IOWR(0x94, 40, struct btrfs_ioctl_quota_ctl_args {u64 cmd, status})
 _QUOTA_ENABLE, _QUOTA_ENABLE_SIMPLE = 1, 4
+_BTRFS_IOC_FS_INFO = 0x8400941F  # _IOR(0x94, 31, struct btrfs_ioctl_fs_info_args), 1024 bytes
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Store:
 
     root: Path | None
     why: str | None = None
+    simple: bool = False  # btrfs simple quotas (else full qgroups)
 
     def args(self) -> tuple[str, ...]:
         if self.root is None:
@@ -167,6 +170,18 @@ def _enable_quotas(root: Path) -> None:
         os.close(fd)
 
 
+def quota_mode(root: Path) -> str:
+    """btrfs' quota mode of the file system at ``root``: squota, qgroup or disabled."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        info = bytearray(1024)  # struct btrfs_ioctl_fs_info_args; the fsid is bytes 16-32
+        fcntl.ioctl(fd, _BTRFS_IOC_FS_INFO, info)
+    finally:
+        os.close(fd)
+    mode = Path(f"/sys/fs/btrfs/{uuid.UUID(bytes=bytes(info[16:32]))}/qgroups/mode")
+    return mode.read_text().strip() if mode.exists() else "disabled"
+
+
 def _check_host_room(image: Path, size: int) -> None:
     """Warn (when the store is made or grown) if the host could not hold a full store."""
     host = os.statvfs(image.parent)
@@ -190,7 +205,7 @@ def store() -> Store:
     if why is None:
         try:
             mount(configured_root(), configured_bytes())
-            return Store(configured_root())
+            return Store(configured_root(), simple=quota_mode(configured_root()) == "squota")
         except SandboxError as exc:
             why = str(exc)
     warnings.warn(f"tmax's podman store is unavailable ({why}); podman containers get no disk total, "
