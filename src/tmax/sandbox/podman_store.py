@@ -203,8 +203,9 @@ def store() -> Store:
     """The store, mounted on first use in this process (see the module docstring)."""
     why = unavailable()
     if why is None:
+        size = configured_bytes()  # a bad knob is an error, not a reason to run without a quota
         try:
-            mount(configured_root(), configured_bytes())
+            mount(configured_root(), size)
             return Store(configured_root(), simple=quota_mode(configured_root()) == "squota")
         except SandboxError as exc:
             why = str(exc)
