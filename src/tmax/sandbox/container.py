@@ -9,9 +9,14 @@ engine's default bridge/slirp network with outbound access), CPU (``--cpus`` quo
 (``--memory``, swap disabled), process count (``--pids-limit``, stops fork bombs), open files
 and processes per uid (``--ulimit``, capped at the host's hard limits).
 
-Does not isolate: the kernel (a kernel exploit escapes any container), disk usage as a total
-(overlay on ext4 has no per-container quota: ``storage_mb`` caps each file's size through
-``RLIMIT_FSIZE``, but many files can still fill the storage driver's disk), and with ``network=True``
+Disk: podman as root keeps its containers in tmax's own store (``podman_store``: btrfs on a
+loop-mounted sparse file); each container's writable layer is capped at ``storage_mb``
+(writes past it fail inside with EDQUOT), so the host loses at most that much per sandbox.
+Where that store cannot be had (rootless podman, no btrfs, ``TMAX_PODMAN_STORE=off``) and for
+docker, ``storage_mb`` only caps each file's size (``RLIMIT_FSIZE``): many files can still fill
+the engine's disk. ``limits["storage"]`` says which applies.
+
+Does not isolate: the kernel (a kernel exploit escapes any container), and with ``network=True``
 anything the host can reach. Rootful podman runs the agent as real root inside user-less
 namespaces; run rootless podman for a second barrier.
 """
@@ -28,7 +33,8 @@ from pathlib import Path
 
 from tmax.errors import SandboxError
 from tmax.sandbox.base import SandboxSpec, ShellSandbox
-from tmax.sandbox.container_cli import engine_argv
+from tmax.sandbox import podman_store
+from tmax.sandbox.container_cli import disk_quota, engine_argv
 from tmax.sandbox.procs import kill_namespace, owner_alive, owner_token, pid_namespace, processes_in
 from tmax.sandbox.shell import Shell
 
@@ -54,17 +60,23 @@ class ContainerSandbox(ShellSandbox):
         self._init_pid: int | None = None
         self._closed = False
         self._keep = {1}
+        self._subvolume: int | None = None
         s = self.spec
+        quota = bool(s.storage_mb) and disk_quota(engine)
         cmd = [*self.cli, "run", "-d", "--init", "--name", self.container, "--label", "tmax.sandbox=1",
                "--label", f"tmax.owner={owner_token()}",
                f"--cpus={s.cpus}", f"--memory={s.memory_mb}m", f"--memory-swap={s.memory_mb}m",
                f"--pids-limit={s.pids}", "--ulimit", f"nofile={s.nofile}:{s.nofile}",
                "--ulimit", f"nproc={s.nproc}:{s.nproc}", "--hostname", "sandbox"]
-        if s.storage_mb:  # no per-container quota on overlay over ext4: at least no file grows past it
+        if s.storage_mb and not quota:  # no total can be set: at least no file grows past it
             cmd += ["--ulimit", f"fsize={s.storage_mb << 20}:{s.storage_mb << 20}"]
         if not s.network:
             cmd += ["--network", "none"]
+        pidfile = Path(tempfile.gettempdir()) / f"{self.container}.pid"
+        if engine == "podman":  # the init's host pid without a `podman inspect` (~0.1 s) later
+            cmd += ["--pidfile", str(pidfile)]
         proc = subprocess.run([*cmd, image, "sleep", "infinity"], capture_output=True, text=True)
+        self._read_pidfile(pidfile)
         if proc.returncode != 0:
             self._closed = True
             missing = "image not known" in proc.stderr or "no such image" in proc.stderr.lower()
@@ -72,7 +84,37 @@ class ContainerSandbox(ShellSandbox):
                                where=f"{engine} run",
                                fix="build the task image (tmax run builds it) or run `tmax images bootstrap`"
                                if missing else f"check `{engine} info`; see DESIGN.md for host quirks")
+        self.limits = {"storage": self._storage(quota)}
         self._find_keepalive()
+
+    def _read_pidfile(self, pidfile: Path) -> None:
+        try:
+            pid = pidfile.read_text().strip()
+            pidfile.unlink()
+        except OSError:
+            return
+        if pid.isdigit() and int(pid) > 0:
+            self._init_pid, self._namespace = int(pid), pid_namespace(int(pid))
+
+    def _storage(self, quota: bool) -> str:
+        """Cap the container's writable layer (before any command of the agent's runs); says how
+        the disk is limited."""
+        mb = self.spec.storage_mb
+        if not mb:
+            return "not limited"
+        if not quota:
+            why = podman_store.store().why if self.engine == "podman" else "docker has no per-container quota here"
+            return f"files up to {mb} MB each; no total ({why or 'TMAX_PODMAN_ARGS names its own --root'})"
+        try:
+            self._pid_namespace()
+            if self._init_pid is None:
+                raise SandboxError("the container's init has no pid", where=f"{self.engine} inspect")
+            self._subvolume = podman_store.subvolume_of(self._init_pid)
+            podman_store.limit(self._subvolume, mb)
+        except SandboxError:
+            self.close()
+            raise
+        return f"{mb} MB quota (btrfs qgroup)"
 
     def _find_keepalive(self) -> None:
         self._main = self.open_shell()
@@ -180,6 +222,14 @@ class ContainerSandbox(ShellSandbox):
             return
         self._closed = True
         self._close_shells()
+        if self._subvolume is not None and not podman_store.store().simple:
+            # full qgroups: removing a capped subvolume costs seconds of kernel time, so the cap
+            # is lifted first -- once the container is stopped and nothing can write any more
+            subprocess.run([*self.cli, "stop", "-t", "0", self.container], capture_output=True)
+            try:
+                podman_store.limit(self._subvolume, None)
+            except SandboxError:
+                pass
         subprocess.run([*self.cli, "rm", "-f", "-t", "0", self.container], capture_output=True)
 
 

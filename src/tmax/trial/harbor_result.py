@@ -11,7 +11,7 @@ counts, ``rollout_details`` with the token ids and logprobs, tmax's agent facts 
 tmax's own facts stay beside them as top-level keys, which Harbor's models ignore: ``reward``
 (None on an infrastructure error), ``run``, ``sandbox``, ``keep_agent_processes``,
 ``task_path``, ``layout`` (harbor | tb1), ``task_metadata``, ``environment`` (image, image
-substitutions, build), ``agent_failure`` (why an agent-caused failure scored 0) and
+substitutions, build, the sandbox's ``limits``: what its backend enforced), ``agent_failure`` (why an agent-caused failure scored 0) and
 ``verifier_result``'s ``source`` (the reward's file), ``exit_code`` (test.sh's) and
 ``warnings`` (a clamped reward) beside Harbor's ``rewards``.
 """

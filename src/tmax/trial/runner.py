@@ -138,6 +138,7 @@ def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backe
                                      "image_substitutions": env.substitutions, "build_cached": env.build_cached,
                                      "build_s": round(env.build_s, 3)}
             sandbox = start_sandbox(backend, env, spec_for(task), label=task.name)
+            result["environment"]["limits"] = getattr(sandbox, "limits", None)  # what this backend enforced
         with sandbox:
             with _phase(result, "agent_execution"):
                 try:
