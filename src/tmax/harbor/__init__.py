@@ -8,6 +8,7 @@ Only this package imports ``harbor`` (Python >= 3.12, ``tmax[harbor]``); the res
 without it.
 """
 
+from tmax.harbor.agent import TmaxAgent
 from tmax.harbor.environment import Bwrap, Podman, TmaxEnvironment
 
-__all__ = ["Bwrap", "Podman", "TmaxEnvironment"]
+__all__ = ["Bwrap", "Podman", "TmaxAgent", "TmaxEnvironment"]

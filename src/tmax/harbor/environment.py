@@ -128,6 +128,11 @@ class TmaxEnvironment(BaseEnvironment):
             self._sandbox = None
 
     @property
+    def workdir(self) -> str:
+        """The image's working directory (the task's ``workdir`` when set)."""
+        return self._prepared.workdir if self._prepared else (self.task_env_config.workdir or "/")
+
+    @property
     def sandbox(self):
         """The tmax sandbox (``tmax.sandbox.Sandbox``): tmax's agent uses its persistent shell."""
         if self._sandbox is None:
