@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from harbor.agents.agent_auth_resolution import ResolvedModelConnection
 from harbor.agents.base import BaseAgent
 from harbor.agents.capabilities import AgentCapabilities
 from harbor.agents.options import AgentOptions
@@ -60,6 +61,13 @@ class TmaxAgent(BaseAgent):
         # base_url is this agent's own option, not Harbor's model-connection override
         super().__init__(logs_dir, model_name, *args, **kwargs)
         self._url = base_url or DEFAULT_URL
+
+    @classmethod
+    def resolve_model_connection_config(cls, model_name, resolve_env, **kwargs) -> ResolvedModelConnection:
+        """The agent talks to ``base_url`` itself (tmax's OpenAI client); Harbor resolves nothing."""
+        url = kwargs.get("base_url") or kwargs.get("base_url_from_kwargs")
+        return ResolvedModelConnection(candidate_base_url=url, user_supplied_base_url=url, resolved_base_url=url,
+                                       can_configure_base_url=True)
 
     @staticmethod
     def name() -> str:
