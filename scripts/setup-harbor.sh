@@ -3,7 +3,7 @@
 # $1), with this checkout of tmax installed there too (editable, core + the `harbor` extra: no
 # torch), so `harbor run -e tmax.harbor:Bwrap -a tmax.harbor:TmaxAgent` and `tmax data pull` work.
 # tmax runs on Python 3.11; harbor needs Python >= 3.12, so the interop tests
-# (tests/harbor_support.py, tests/harbor/) run Harbor there as a subprocess.
+# (tests/harbor_support.py, tests/tmax_harbor/) run Harbor there as a subprocess.
 # `scripts/setup.sh` runs this; it does nothing when the venv already imports harbor and tmax's plugins.
 #
 # Python >= 3.12 is found as $HARBOR_PYTHON, python3.13 / python3.12 on PATH, or a pyenv

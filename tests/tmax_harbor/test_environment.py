@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLES
-from tests.harbor.harbor_cli import failure, harbor_run, reward
+from tests.tmax_harbor.harbor_cli import failure, harbor_run, reward
 
 # Harbor runs Harbor-layout tasks only; the Terminal-Bench 1 example (task.yaml) is tmax's own
 # reader's business (Harbor's `harbor task migrate` needs a docker-compose.yaml it lacks).
@@ -84,7 +84,7 @@ def test_a_compose_task_is_refused_with_the_reason(harbor, rootfs, tmp_path):
     (task / "tests" / "test.sh").write_text("echo 1 > /logs/verifier/reward.txt\n")
     jobs = tmp_path / "jobs"
     jobs.mkdir()
-    from tests.harbor.harbor_cli import harbor as harbor_cli
+    from tests.tmax_harbor.harbor_cli import harbor as harbor_cli
 
     done = harbor_cli(harbor, "run", "-o", str(jobs), "--job-name", "compose", "-y", "-q", "-p", str(task),
                       "-a", "oracle", "-e", "tmax.harbor:Bwrap", cwd=tmp_path)

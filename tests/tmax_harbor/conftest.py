@@ -1,4 +1,6 @@
-"""The plugin tests need tmax importable in Harbor's venv (scripts/setup-harbor.sh installs it)."""
+"""Tests of src/tmax/harbor/. The folder is not called tests/harbor: a package of that name would
+shadow the harbor package for tests/harbor_check.py, which Harbor's Python runs from tests/.
+The plugin tests need tmax importable in Harbor's venv (scripts/setup-harbor.sh installs it)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.harbor.harbor_cli import harbor_env
+from tests.tmax_harbor.harbor_cli import harbor_env
 
 
 @pytest.fixture(scope="session")

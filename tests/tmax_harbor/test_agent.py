@@ -10,7 +10,7 @@ import json
 import pytest
 
 from tests.conftest import EXAMPLES
-from tests.harbor.harbor_cli import failure, harbor_run, reward
+from tests.tmax_harbor.harbor_cli import failure, harbor_run, reward
 
 pytest.importorskip("sse_starlette")
 LOG_GREP = EXAMPLES / "log-grep"
