@@ -20,11 +20,12 @@ STATE_ENV = "/tmp/.tmax-shell-env"
 
 
 def stateful(command: str, workdir: str) -> str:
-    """``command`` run in the cwd and environment the previous command left, saving both after."""
-    return (f"cd \"$(cat {STATE_CWD} 2>/dev/null || echo {workdir})\" 2>/dev/null || cd /\n"
+    """``command`` run in the cwd and environment the previous command left, saving both after;
+    in a subshell, so its ``exit`` ends only the command whatever runs it."""
+    return (f"(\ncd \"$(cat {STATE_CWD} 2>/dev/null || echo {workdir})\" 2>/dev/null || cd /\n"
             f"[ -f {STATE_ENV} ] && . {STATE_ENV} >/dev/null 2>&1\n"
             f"{command}\n"
-            f"__tmax_rc=$?\npwd > {STATE_CWD}; export -p > {STATE_ENV}; exit $__tmax_rc")
+            f"__tmax_rc=$?\npwd > {STATE_CWD}; export -p > {STATE_ENV}; exit $__tmax_rc\n)")
 
 
 class HarborExecShell:
