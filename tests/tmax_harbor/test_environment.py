@@ -39,9 +39,12 @@ def test_oracle_scores_1_on_every_example_task_in_podman(harbor, podman_image, t
     assert {name: (reward(t), failure(t)) for name, t in trials.items()} == {n: (1.0, "") for n in HARBOR_EXAMPLES}
 
 
-def _task(root: Path, solve: str, test: str, toml: str = "") -> Path:
+def _task(root: Path, solve: str, test: str, toml: str = "", dockerfile: str = "FROM ubuntu:24.04\nWORKDIR /app\n",
+          files: dict[str, str] | None = None) -> Path:
     (root / "environment").mkdir(parents=True)
-    (root / "environment" / "Dockerfile").write_text("FROM ubuntu:24.04\nWORKDIR /app\n")
+    (root / "environment" / "Dockerfile").write_text(dockerfile)
+    for name, text in (files or {}).items():
+        (root / "environment" / name).write_text(text)
     (root / "task.toml").write_text('version = "1.0"\n[environment]\nallow_internet = false\n' + toml)
     (root / "instruction.md").write_text("Do the thing.\n")
     for name, text in (("solution/solve.sh", solve), ("tests/test.sh", test)):
@@ -91,3 +94,24 @@ def test_a_compose_task_is_refused_with_the_reason(harbor, rootfs, tmp_path):
     results = list((jobs / "compose").glob("*/result.json"))
     text = done.stdout + done.stderr + "".join(p.read_text() for p in results)
     assert "docker-compose environments are not supported" in text
+
+
+def test_the_image_entrypoint_runs_and_its_service_is_up_for_the_tests(harbor, rootfs, tmp_path):
+    """As under Harbor's docker, the ENTRYPOINT runs (with `sleep infinity`); its service is
+    started afresh for the tests, after the agent's processes are ended (the solution kills it)."""
+    start = "#!/bin/bash\nmkdir -p /tmp/srv && echo up > /tmp/srv/ok.txt\n" \
+            "python3 -m http.server 8123 -d /tmp/srv >/dev/null 2>&1 &\nexec \"$@\"\n"
+    dockerfile = ("FROM python:3.11-slim\nCOPY start.sh /start.sh\nRUN chmod +x /start.sh\n"
+                  "ENTRYPOINT [\"/start.sh\"]\nWORKDIR /app\n")
+    fetch = ("for i in $(seq 100); do python3 -c \"import urllib.request as u; print(u.urlopen("
+             "'http://127.0.0.1:8123/ok.txt', timeout=1).read().decode().strip())\" 2>/dev/null && break; "
+             "sleep 0.1; done")
+    task = _task(tmp_path / "tasks" / "service", dockerfile=dockerfile, files={"start.sh": start},
+                 solve=f"{fetch} > /app/seen\npkill -f http.server\n",
+                 test=f"mkdir -p /logs/verifier\nlive=$({fetch})\n"
+                      "if [ \"$live\" = up ] && [ \"$(cat /app/seen)\" = up ]; then echo 1; else echo 0; fi"
+                      " > /logs/verifier/reward.txt\n")
+    trials = harbor_run(harbor, tmp_path / "jobs", "service", "-p", str(task), "-a", "oracle",
+                        "-e", "tmax.harbor:Bwrap")
+    assert not failure(trials["service"]), failure(trials["service"])
+    assert reward(trials["service"]) == 1.0

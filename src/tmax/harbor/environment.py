@@ -9,8 +9,12 @@ Harbor drives the trial (agent, verifier, trial dir); tmax supplies the sandbox:
 - ``exec`` runs each command in a subshell of the sandbox's persistent shell (no process start
   per command; Harbor's semantics are kept: ``cwd``, ``env`` and ``user`` apply to that command
   only, and nothing it sets leaks into the next). Concurrent calls get shells of their own.
+- The image's ``ENTRYPOINT`` runs in the background at start with ``sleep infinity`` as its
+  arguments, as under Harbor's docker (``command: sleep infinity``), so services it starts are up.
 - The offline verifier layer: when Harbor uploads ``tests/`` to ``/tests``, every process the
-  agent left is ended first (none of them may write the reward), and when the tests call a tool
+  agent left is ended first (none of them may write the reward) and the entrypoint starts again
+  (the task's services, fresh); the same happens before Harbor reads ``/logs/verifier``, so
+  nothing started during the tests can change the reward after them. When the tests call a tool
   the layer stands in for (uv, uvx, pytest, curl, apt-get, pip) a fresh copy of the layer goes
   to ``/opt/tmax-verifier``; commands that run ``/tests/...`` get its ``bin/`` first on PATH.
   So Terminal-Bench 2 verifiers that install pytest with uvx score offline, as under ``tmax run``.
@@ -22,6 +26,7 @@ GPUs/TPUs, Windows, network allowlists.
 from __future__ import annotations
 
 import asyncio
+import json
 import shlex
 import shutil
 import tempfile
@@ -83,6 +88,7 @@ class TmaxEnvironment(BaseEnvironment):
         self._prepared: PreparedEnvironment | None = None
         self._main_lock = threading.Lock()
         self._in_verifier = False
+        self._entrypoint: list[str] = []
 
     # -- start / stop -------------------------------------------------------------------------
     def _prepare(self) -> PreparedEnvironment:
@@ -99,6 +105,7 @@ class TmaxEnvironment(BaseEnvironment):
                 raise FileNotFoundError(f"prebuilt image {image} is not available locally; load it with "
                                         f"`podman load`, or add environment/Dockerfile (base: {BASE_IMAGE})")
         workdir = self.task_env_config.workdir or image_field(image, "{{.Config.WorkingDir}}", engine) or "/"
+        self._entrypoint = json.loads(image_field(image, "{{json .Config.Entrypoint}}", engine) or "null") or []
         rootfs = export_rootfs(image, engine) if self.backend in ("bwrap", "apptainer") else None
         return PreparedEnvironment(image, workdir, rootfs, subs)
 
@@ -117,6 +124,18 @@ class TmaxEnvironment(BaseEnvironment):
         result = self._sandbox.exec("mkdir -p /logs/agent /logs/verifier /logs/artifacts", 60)
         if result.exit_code != 0:
             raise RuntimeError(f"could not create /logs in the sandbox: {result.output[-500:]}")
+        self._start_entrypoint()
+
+    def _start_entrypoint(self) -> None:
+        """The image's ENTRYPOINT in the background (its output in /tmp/tmax-entrypoint.log)."""
+        if self._entrypoint:
+            argv = " ".join(shlex.quote(a) for a in [*self._entrypoint, "sleep", "infinity"])
+            self.sandbox.exec(f"(setsid {argv} > /tmp/tmax-entrypoint.log 2>&1 < /dev/null &)", 60)
+
+    def _fresh_processes(self) -> None:
+        """End every process in the sandbox, then start the entrypoint again."""
+        self.sandbox.end_processes()
+        self._start_entrypoint()
 
     async def start(self, force_build: bool) -> None:
         await asyncio.to_thread(self._start)
@@ -169,7 +188,7 @@ class TmaxEnvironment(BaseEnvironment):
     # -- files ---------------------------------------------------------------------------------
     def _enter_verifier(self, tests_source: Path) -> None:
         """Before the tests land: end the agent's processes, then a fresh verifier layer."""
-        self.sandbox.end_processes()
+        self._fresh_processes()
         self._in_verifier = True
         self.sandbox.exec(f"rm -rf {LAYER_PATH}", 60)
         if _mentions_layer_tools(tests_source):
@@ -187,6 +206,9 @@ class TmaxEnvironment(BaseEnvironment):
         await asyncio.to_thread(self._upload, Path(source_dir), target_dir)
 
     def _download(self, source: str, target: Path, is_dir: bool) -> None:
+        if self._in_verifier and source.rstrip("/") == "/logs/verifier":
+            self._fresh_processes()  # nothing the tests started may rewrite the reward now
+            self._in_verifier = False
         if not is_dir:
             self.sandbox.download(source, target)
             return
