@@ -55,14 +55,18 @@ def _task(root: Path, solve: str, test: str, toml: str = "", dockerfile: str = "
 
 def test_agent_processes_are_ended_before_the_tests_land(harbor, rootfs, tmp_path):
     """A process the agent left running could rewrite the reward; tmax's environment ends them
-    all when Harbor uploads tests/, so the verifier finds none (Harbor's docker would keep it)."""
-    task = _task(tmp_path / "tasks" / "leftover", solve="nohup sleep 1000 >/dev/null 2>&1 &\necho $! > /app/pid\n",
+    all when Harbor uploads tests/, so the verifier finds none (Harbor's docker would keep it).
+    A link the agent made in /logs does not reach the host's trial dir."""
+    task = _task(tmp_path / "tasks" / "leftover", solve="nohup sleep 1000 >/dev/null 2>&1 &\necho $! > /app/pid\n"
+                                                     "ln -s /etc/passwd /logs/agent/link\n",
                  test="mkdir -p /logs/verifier\n"
                       "if kill -0 $(cat /app/pid) 2>/dev/null; then echo 0; else echo 1; fi > /logs/verifier/reward.txt\n")
     trials = harbor_run(harbor, tmp_path / "jobs", "leftover", "-p", str(task), "-a", "oracle",
                         "-e", "tmax.harbor:Bwrap")
     assert not failure(trials["leftover"]), failure(trials["leftover"])
     assert reward(trials["leftover"]) == 1.0
+    agent_dir = next((tmp_path / "jobs" / "leftover").glob("leftover__*/agent"))
+    assert (agent_dir / "oracle.txt").is_file() and not (agent_dir / "link").is_symlink()  # links stay behind
 
 
 def test_no_network_and_a_failing_solution_score_0_not_an_error(harbor, rootfs, tmp_path):

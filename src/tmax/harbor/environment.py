@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shlex
 import shutil
 import tempfile
@@ -216,7 +217,9 @@ class TmaxEnvironment(BaseEnvironment):
             staged = Path(tmp) / "dir"
             self.sandbox.download(source, staged)
             target.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(staged, target, symlinks=True, dirs_exist_ok=True)
+            # links the sandbox made are left behind: Harbor reads the trial dir on the host
+            shutil.copytree(staged, target, dirs_exist_ok=True,
+                            ignore=lambda d, names: [n for n in names if os.path.islink(os.path.join(d, n))])
 
     async def download_file(self, source_path: str, target_path: Path | str):
         await asyncio.to_thread(self._download, source_path, Path(target_path), False)
