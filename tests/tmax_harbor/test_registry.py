@@ -49,13 +49,15 @@ def test_pull_from_a_local_registry_then_run_the_dataset(harbor, rootfs, tmp_pat
     assert "mean reward 1.000 over 2 trial(s)" in ran.stdout
 
 
-@pytest.mark.parametrize("how", ["default", "url"])
+@pytest.mark.parametrize("how", ["default", "url", "run"])
 def test_no_reachable_registry_says_so(harbor, tmp_path, how):
-    """Harbor alone answers "Dataset not found" when its registry is down; tmax names the cause.
-    HARBOR_SUPABASE_URL points Harbor's default registry at a name that never resolves."""
-    args = ["--registry-url", "https://registry.tmax.invalid/registry.json"] if how == "url" else []
-    done = _tmax("data", "pull", "terminal-bench@2.0", *args, cwd=tmp_path, harbor=harbor,
-                 HARBOR_SUPABASE_URL="https://harbor-registry.tmax.invalid")
+    """Harbor alone answers "Dataset not found" when its registry is down; tmax names the cause,
+    for `tmax data pull` and for `tmax run harbor:NAME@VERSION`. HARBOR_SUPABASE_URL points
+    Harbor's default registry at a name that never resolves."""
+    args = {"default": ["data", "pull", "terminal-bench@2.0"],
+            "url": ["data", "pull", "terminal-bench@2.0", "--registry-url", "https://registry.tmax.invalid/r.json"],
+            "run": ["run", "harbor:terminal-bench@2.0", "--sandbox", "bwrap"]}[how]
+    done = _tmax(*args, cwd=tmp_path, harbor=harbor, HARBOR_SUPABASE_URL="https://harbor-registry.tmax.invalid")
     assert done.returncode != 0
     text = " ".join((done.stdout + done.stderr).split())
     assert "no registry is reachable" in text and ".tmax.invalid" in text and "--registry-path" in text
