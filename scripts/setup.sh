@@ -39,7 +39,8 @@ if [ -n "$CODEX" ] && command -v npm >/dev/null && ! command -v codex >/dev/null
 fi
 echo "== base image and verifier layer"
 $SUDO .venv/bin/tmax images bootstrap
-# Harbor (Python >= 3.12) in .venv-harbor: the tests check tmax's job dirs with its own models
+# Harbor (Python >= 3.12) in .venv-harbor, with tmax[harbor] installed there (tmax.harbor plugins,
+# tmax data pull): the tests check tmax's job dirs with its own models and run `harbor run`
 if [ "${TMAX_HARBOR:-1}" != 0 ]; then
   bash scripts/setup-harbor.sh .venv-harbor
 fi

@@ -141,3 +141,33 @@ def data_convert_tb1(
     from tmax.envgen.dataset import convert_tb1_all
 
     console.print(f"{len(convert_tb1_all(src, out))} tasks converted into {out}")
+
+
+def data_pull(
+    ref: str = typer.Argument(..., help="NAME@VERSION of a dataset in a Harbor registry (org/name@ref: Harbor Hub)."),
+    out: Path = typer.Option(Path("datasets"), "--out", "-o", help="Folder for the tasks and the dataset file."),
+    registry_path: Path = typer.Option(None, help="A local registry.json (or its folder): works offline."),
+    registry_url: str = typer.Option(None, help="A registry.json over HTTP."),
+    repo: str = typer.Option(None, help="A git repo with a registry (org/name or URL, optionally @ref)."),
+    overwrite: bool = typer.Option(False, help="Download tasks again even if present."),
+) -> None:
+    """Download a dataset through Harbor's registry client (run in .venv-harbor); writes OUT/NAME@VERSION.json."""
+    from tmax.harbor.registry import pull
+
+    pulled = pull(ref, out, registry_path=registry_path, registry_url=registry_url, repo=repo, overwrite=overwrite)
+    table = Table("task", "path")
+    for task in pulled.tasks:
+        table.add_row(task["name"], task["path"])
+    console.print(table)
+    console.print(f"{len(pulled.tasks)} tasks; dataset file {pulled.dataset_file} "
+                  f"(tmax eval {pulled.dataset_file} ...)")
+
+
+def expand_harbor_refs(specs: list[str], out: Path = Path("datasets")) -> list[str]:
+    """``harbor:NAME@VERSION`` task specs pulled from Harbor's default registry, as dataset files."""
+    if not any(spec.startswith("harbor:") for spec in specs):
+        return specs
+    from tmax.harbor.registry import pull
+
+    return [str(pull(spec.removeprefix("harbor:"), out).dataset_file) if spec.startswith("harbor:") else spec
+            for spec in specs]

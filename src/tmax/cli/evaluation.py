@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from tmax.cli.console import console, progress_bars
+from tmax.cli.data import expand_harbor_refs
 
 
 def _trial_table(trials, title: str) -> Table:
@@ -35,7 +36,8 @@ def _run_job(cfg) -> tuple[Path, list]:
 
 
 def run(
-    tasks: list[str] = typer.Argument(..., help="Task dirs, folders of task dirs, globs or dataset files."),
+    tasks: list[str] = typer.Argument(..., help="Task dirs, folders of task dirs, globs, dataset files or "
+                                           "harbor:NAME@VERSION."),
     agent: str = typer.Option("oracle", help="Agent: oracle | noop | scripted."),
     sandbox: str = typer.Option("podman", help="Sandbox backend: podman | docker | bwrap | apptainer."),
     jobs_dir: Path = typer.Option(Path("jobs"), help="Where job dirs are written."),
@@ -46,7 +48,7 @@ def run(
     from tmax.eval.job import EvalConfig
     from tmax.eval.report import load_job
 
-    cfg = EvalConfig(tasks=tasks, agent=agent, sandbox=sandbox, concurrency=concurrency, jobs_dir=str(jobs_dir),
+    cfg = EvalConfig(tasks=expand_harbor_refs(tasks), agent=agent, sandbox=sandbox, concurrency=concurrency, jobs_dir=str(jobs_dir),
                      job_name=job_name)
     job_dir, ran = _run_job(cfg)
     trials = load_job(job_dir).trials
@@ -60,7 +62,8 @@ def run(
 
 
 def eval_(
-    tasks: list[str] = typer.Argument(..., help="Task dirs, folders of task dirs, globs or dataset files (.txt/.json)."),
+    tasks: list[str] = typer.Argument(..., help="Task dirs, folders of task dirs, globs, dataset files (.txt/.json) "
+                                           "or harbor:NAME@VERSION (pulled into datasets/ first)."),
     agent: str = typer.Option(None, help="oracle (default) | stepwise | noop | scripted, or a model: openai | hf | vllm."),
     harness: str = typer.Option(None, help="Agent loop: tmax (default) | mini-swe-agent | codex. An outside harness "
                                            "needs a model: --model DIR (served for the job) or --base-url + --model."),
@@ -81,7 +84,7 @@ def eval_(
     from tmax.eval.report import load_job, summarize
 
     data = read_config_file(config) if config else {}
-    data["tasks"] = tasks
+    data["tasks"] = expand_harbor_refs(tasks)
     if harness not in (None, "tmax") and agent is None and "agent" not in data:
         agent = "openai" if base_url else "hf"  # a model is needed: served by URL, or a dir served for the job
     for key, value in {"harness_name": harness, "agent": agent, "sandbox": sandbox, "runs": runs, "concurrency": concurrency,

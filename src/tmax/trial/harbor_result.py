@@ -114,7 +114,7 @@ def agent_config(agent_name: str, model_info: dict | None) -> dict:
 
 def environment_config(backend: str) -> dict:
     kind = ENVIRONMENT_TYPES.get(backend)
-    return {"type": kind, "import_path": None if kind else f"tmax.sandbox:{backend}",
+    return {"type": kind, "import_path": None if kind else f"tmax.harbor:{backend.capitalize()}",
             "kwargs": {"tmax_backend": backend}}
 
 
