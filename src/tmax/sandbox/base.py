@@ -36,6 +36,9 @@ class SandboxSpec(BaseModel):
     output_cap_bytes: int = Field(2_000_000, gt=0, description="Head + tail of a command's output kept.")
     output_limit_bytes: int = Field(64_000_000, gt=0, description="Kill a command that prints more.")
     env: dict[str, str] = Field(default_factory=dict, description="Environment of the shell.")
+    writable: list[str] = Field(default_factory=list, description="Directories that must be writable besides "
+                                "the workdir (rootfs backends; containers are writable throughout): a separate "
+                                "verifier's workspace.")
     nofile: int = Field(default_factory=lambda: _host_hard_limit(resource.RLIMIT_NOFILE, 16384),
                         description="Open-file rlimit; never above the host's hard limit.")
     nproc: int = Field(default_factory=lambda: _host_hard_limit(resource.RLIMIT_NPROC, 16384),

@@ -34,14 +34,16 @@ def under(path: str, prefix: str) -> bool:
 
 
 def seed_writable_dirs(root: Path, workdir: str, rw: Path, *, copy=lambda path: True,
-                       make_mount_points: bool = True) -> tuple[dict[str, Path], bool]:
-    """Per-sandbox host dirs under ``rw`` for ``WRITABLE`` and the workdir (unless inside one of
-    them), seeded with a copy of the rootfs's content where ``copy(path)``; missing mount points
+                       make_mount_points: bool = True, extra: tuple[str, ...] | list[str] = ()
+                       ) -> tuple[dict[str, Path], bool]:
+    """Per-sandbox host dirs under ``rw`` for ``WRITABLE``, the workdir and ``extra`` (each
+    unless inside one of the others), seeded with a copy of the rootfs's content where ``copy(path)``; missing mount points
     are made in the rootfs cache when ``make_mount_points``. Returns ``{path: host dir}`` and
     whether every missing mount point could be made."""
     paths = [*WRITABLE]
-    if workdir != "/" and not any(under(workdir, p) for p in paths):
-        paths.append(workdir)
+    for path in [workdir, *(norm(p) for p in extra)]:
+        if path != "/" and not any(under(path, p) for p in paths):
+            paths.append(path)
     mounts: dict[str, Path] = {}
     made = True
     for path in sorted(paths, key=lambda p: p.count("/")):

@@ -10,6 +10,12 @@ it::
         verifier/test-stdout.txt what test.sh printed
         environment/build.log    the image build log (when a build ran)
 
+A multi-step task runs its steps in the one sandbox (``tmax.trial.steps``; each step's
+record under ``steps/<name>/``); a separate verifier (the task's, or every task's with
+``isolated_verifier``) runs in a fresh sandbox over the agent's workspace
+(``tmax.trial.isolated``). Networks follow ``tmax.tasks.harbor_format``: offline unless the
+task asks for one explicitly; the decision is recorded under ``environment.network``.
+
 Between the agent and the verifier every process the agent started is ended
 (``Sandbox.end_processes``). A failure the agent can cause scores 0 with the reason under
 ``agent_failure``; one outside its reach (build, sandbox start, the engine, a fresh sandbox of
@@ -33,6 +39,9 @@ from tmax.sandbox import SandboxSpec, prepare_environment, start_sandbox
 from tmax.tasks import Task
 from tmax.trial.agents import Agent, make_agent
 from tmax.errors import SandboxError, VerifierError
+from tmax.tasks.harbor_format import agent_network, verifier_network
+from tmax.trial.isolated import run_isolated_verifier, verifier_starter
+from tmax.trial.steps import run_steps
 from tmax.trial.verifier import VerifierResult, run_verifier
 
 
@@ -57,8 +66,8 @@ def _phase(result: dict, name: str):
         result[name]["finished_at"] = now_iso()
 
 
-def _verify(sandbox, task: Task, out_dir: Path, fresh_sandbox, keep_agent_processes: bool = False
-            ) -> VerifierResult:
+def _verify(sandbox, task: Task, out_dir: Path, fresh_sandbox, keep_agent_processes: bool = False,
+            start_verifier=None) -> VerifierResult:
     """End the agent's processes, then verify. A failure the agent can cause scores 0 with the
     reason (``VerifierResult.failure``); a failure that a fresh sandbox of the same image also
     shows is the infrastructure's and raises (the trial is an error, masked in RL).
@@ -70,12 +79,14 @@ def _verify(sandbox, task: Task, out_dir: Path, fresh_sandbox, keep_agent_proces
     try:
         if not keep_agent_processes:
             sandbox.end_processes()
+        if start_verifier is not None:  # a separate verifier: a fresh sandbox over the workspace
+            return run_isolated_verifier(sandbox, task, out_dir, start_verifier)
         return run_verifier(sandbox, task, out_dir)
     except VerifierError as exc:
         return VerifierResult.failed("verifier", exc)
     except SandboxError as exc:
         try:
-            with fresh_sandbox() as probe:
+            with (start_verifier or fresh_sandbox)() as probe:
                 if probe.exec("true", 60).exit_code != 0:
                     raise SandboxError("a fresh sandbox of the image could not run `true`", where="probe")
         except SandboxError:
@@ -83,25 +94,54 @@ def _verify(sandbox, task: Task, out_dir: Path, fresh_sandbox, keep_agent_proces
         return VerifierResult.failed("sandbox", exc)
 
 
+def _views(task: Task) -> dict:
+    """The task itself (key None), or each of its steps by name."""
+    return {s.name: task.for_step(s.name) for s in task.steps} if task.steps else {None: task}
+
+
+def _verifier_starters(task: Task, backend: str, log_path: Path) -> dict:
+    """Build each separate verifier's environment before the agent starts (a failed build is
+    the infrastructure's, and no agent time is spent on a task that cannot be verified)."""
+    return {key: verifier_starter(view, backend, log_path) for key, view in _views(task).items()
+            if view.verifier_env is not None}
+
+
+def _networks(task: Task) -> dict:
+    """What Harbor would give each phase, where it came from, and what tmax gives."""
+    out = {"agent": agent_network(task.config).record()}
+    for key, view in _views(task).items():
+        step = view.step.config if view.step else None
+        phase = verifier_network(task.config, step, separate=view.verifier_env is not None).record()
+        if view.verifier_env is None:  # shared: the verifier runs in the agent's sandbox, on its network
+            phase["network"] = out["agent"]["network"]
+        out["verifier" if key is None else f"verifier[{key}]"] = phase
+    return out
+
+
 def spec_for(task: Task) -> SandboxSpec:
     env = task.config.environment
-    return SandboxSpec(cpus=env.cpus, memory_mb=env.memory_mb, network=env.allow_internet,
+    return SandboxSpec(cpus=env.cpus, memory_mb=env.memory_mb, network=agent_network(task.config).network,
                        storage_mb=env.storage_mb or SandboxSpec.model_fields["storage_mb"].default,
                        command_timeout_sec=task.config.agent.timeout_sec)
 
 
 def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backend: str = "podman",
               trial_name: str | None = None, agent_name: str | None = None, model_info: dict | None = None,
-              run: int | None = None, keep_agent_processes: bool = False) -> TrialSummary:
+              run: int | None = None, keep_agent_processes: bool = False,
+              isolated_verifier: bool = False) -> TrialSummary:
     """One trial. ``agent`` is an agent function (``tmax.trial.agents.make_agent``) or the name of a
     model-free one; ``model_info`` ({name, provider}) and ``run`` (the run index of an eval) go
     into result.json. ``keep_agent_processes`` verifies with the agent's processes still running
     (Harbor's semantics, for tests that probe services the agent left running): a process of the
-    agent's can then write the reward, so it is for evaluating agents you trust, never for RL."""
+    agent's can then write the reward, so it is for evaluating agents you trust, never for RL.
+    ``isolated_verifier`` runs every verifier in a fresh sandbox over the agent's workspace,
+    as a task's ``[verifier] environment_mode = "separate"`` does."""
+    if isolated_verifier:
+        task = task.isolated()
     if isinstance(agent, str):
         agent_name, agent = agent_name or agent, make_agent(agent)
     agent_name = agent_name or getattr(agent, "__name__", "agent")
-    trial_name = trial_name or f"{task.name}__{secrets.token_hex(4)}"
+    trial_name = trial_name or f"{task.short_name}__{secrets.token_hex(4)}"
     trial_dir = job_dir / trial_name
     trial_dir.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
@@ -110,7 +150,7 @@ def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backe
         "id": str(uuid.uuid4()), "task_name": task.name, "trial_name": trial_name,
         "trial_uri": trial_dir.resolve().as_uri(), "task_path": str(task.path), "source": task.layout,
         "config": {"agent": agent_name, "sandbox": backend, "run": run,
-                   "keep_agent_processes": keep_agent_processes},
+                   "keep_agent_processes": keep_agent_processes, "isolated_verifier": isolated_verifier},
         "task_metadata": task.metadata,
         "agent_info": {"name": agent_name, "version": tmax.__version__, "model_info": model_info},
         "agent_result": None, "verifier_result": None, "reward": None, "exception_info": None,
@@ -121,21 +161,32 @@ def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backe
             env = prepare_environment(task, backend, trial_dir / "environment" / "build.log")
             result["environment"] = {"backend": backend, "image": env.image, "workdir": env.workdir,
                                      "image_substitutions": env.substitutions, "build_cached": env.build_cached,
-                                     "build_s": round(env.build_s, 3)}
-            sandbox = start_sandbox(backend, env, spec_for(task), label=task.name)
+                                     "build_s": round(env.build_s, 3), "network": _networks(task)}
+            starters = _verifier_starters(task, backend, trial_dir / "environment" / "verifier-build.log")
+            if starters:
+                result["environment"]["verifier_environments"] = {
+                    k: v.verifier_env.source for k, v in _views(task).items() if v.verifier_env}
+            sandbox = start_sandbox(backend, env, spec_for(task), label=task.short_name)
+        fresh = lambda: start_sandbox(backend, env, spec_for(task), label=f"{task.short_name}-probe")  # noqa: E731
         with sandbox:
-            with _phase(result, "agent_execution"):
-                try:
-                    outcome = agent(sandbox, task, trial_dir / "agent", task.config.agent.timeout_sec)
-                    result["agent_result"] = {
-                        "timed_out": outcome.timed_out, "exit_code": outcome.exit_code,
-                        "n_input_tokens": outcome.n_input_tokens, "n_output_tokens": outcome.n_output_tokens,
-                        "metadata": outcome.metadata}
-                except SandboxError as exc:  # the sandbox broke under the agent: its work is still verified
-                    result["agent_result"] = {"sandbox_error": str(exc)}
-            with _phase(result, "verifier"):
-                verdict = _verify(sandbox, task, trial_dir / "verifier", lambda: start_sandbox(
-                    backend, env, spec_for(task), label=f"{task.name}-probe"), keep_agent_processes)
+            if task.steps:
+                with _phase(result, "agent_execution"):  # agent and verifier alternate, step by step
+                    verdict, result["step_results"], outcome = run_steps(
+                        sandbox, task, trial_dir, agent, lambda view, out: _verify(
+                            sandbox, view, out, fresh, keep_agent_processes, starters.get(view.step.name)))
+            else:
+                with _phase(result, "agent_execution"):
+                    try:
+                        outcome = agent(sandbox, task, trial_dir / "agent", task.config.agent.timeout_sec)
+                        result["agent_result"] = {
+                            "timed_out": outcome.timed_out, "exit_code": outcome.exit_code,
+                            "n_input_tokens": outcome.n_input_tokens, "n_output_tokens": outcome.n_output_tokens,
+                            "metadata": outcome.metadata}
+                    except SandboxError as exc:  # the sandbox broke under the agent: its work is still verified
+                        result["agent_result"] = {"sandbox_error": str(exc)}
+                with _phase(result, "verifier"):
+                    verdict = _verify(sandbox, task, trial_dir / "verifier", fresh, keep_agent_processes,
+                                      starters.get(None))
         result["verifier_result"] = {"rewards": verdict.rewards, "source": verdict.source,
                                      "exit_code": verdict.exit_code, "warnings": verdict.warnings}
         result["reward"] = verdict.reward
