@@ -42,6 +42,8 @@ class EvalConfig(BaseModel):
     keep_agent_processes: bool = Field(False, description="Verify with the agent's processes still running "
                                        "(Harbor's semantics, for tests that probe services the agent left running). "
                                        "A process of the agent's can then forge the reward: for trusted agents only.")
+    isolated_verifier: bool = Field(False, description="Run every verifier in a fresh sandbox over the agent's "
+                                    "workspace (as a task's `[verifier] environment_mode = \"separate\"` does).")
     engine: EngineConfig = Field(default_factory=EngineConfig, description="The model, for model agents.")
     harness: HarnessConfig = Field(default_factory=HarnessConfig)
 
@@ -50,9 +52,9 @@ def trial_names(tasks: list[Task]) -> dict[Path, str]:
     """Each task's trial-name stem: its name, or -- when two different tasks of the job share a
     name -- the name and a short hash of its path, so neither overwrites the other's trials
     (and a resumed job finds them again)."""
-    counts = Counter(t.name for t in tasks)
-    return {t.path: t.name if counts[t.name] == 1 else
-            f"{t.name}-{hashlib.sha256(str(t.path.resolve()).encode()).hexdigest()[:8]}" for t in tasks}
+    counts = Counter(t.short_name for t in tasks)  # a [task].name's `org/` would nest the dir
+    return {t.path: t.short_name if counts[t.short_name] == 1 else
+            f"{t.short_name}-{hashlib.sha256(str(t.path.resolve()).encode()).hexdigest()[:8]}" for t in tasks}
 
 
 def trial_name(stem: str, run: int) -> str:
@@ -129,7 +131,8 @@ def run_eval(cfg: EvalConfig, *, on_trial: Callable | None = None) -> Path:
         futures = [pool.submit(run_trial, t, job_dir, agent=agent, backend=cfg.sandbox,
                                trial_name=trial_name(stems[t.path], r),
                                agent_name=cfg.agent, model_info=model_info, run=r,
-                               keep_agent_processes=cfg.keep_agent_processes) for t, r in todo]
+                               keep_agent_processes=cfg.keep_agent_processes,
+                               isolated_verifier=cfg.isolated_verifier) for t, r in todo]
         for n, future in enumerate(as_completed(futures), 1):
             summary = future.result()
             if on_trial:

@@ -75,7 +75,9 @@ def _verify(sandbox, task: Task, out_dir: Path, fresh_sandbox, keep_agent_proces
     The rule: after the agent has run, the sandbox being dead or unusable, the verifier timing
     out, or its reward missing or unreadable is the agent's doing (or the task's, which a
     reference solution would show) -- unless a fresh sandbox of the image cannot start or run a
-    command either, which only the host or the container runtime can cause."""
+    command either, which only the host or the container runtime can cause. A separate verifier
+    (``start_verifier``) runs in a fresh sandbox over the workspace; its probe is a fresh sandbox
+    of the verifier's image."""
     try:
         if not keep_agent_processes:
             sandbox.end_processes()
@@ -111,6 +113,12 @@ def _networks(task: Task) -> dict:
     out = {"agent": agent_network(task.config).record()}
     for key, view in _views(task).items():
         step = view.step.config if view.step else None
+        if step is not None:  # one sandbox for every step: its network is fixed when it starts
+            agent = agent_network(task.config, step).record()
+            if agent["network"] != out["agent"]["network"]:
+                agent["note"] = "not honoured: the steps share one sandbox, started with the task's [agent] network"
+                agent["network"] = out["agent"]["network"]
+            out[f"agent[{key}]"] = agent
         phase = verifier_network(task.config, step, separate=view.verifier_env is not None).record()
         if view.verifier_env is None:  # shared: the verifier runs in the agent's sandbox, on its network
             phase["network"] = out["agent"]["network"]
@@ -165,7 +173,8 @@ def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backe
             starters = _verifier_starters(task, backend, trial_dir / "environment" / "verifier-build.log")
             if starters:
                 result["environment"]["verifier_environments"] = {
-                    k: v.verifier_env.source for k, v in _views(task).items() if v.verifier_env}
+                    "task" if k is None else f"steps/{k}": v.verifier_env.source
+                    for k, v in _views(task).items() if v.verifier_env}
             sandbox = start_sandbox(backend, env, spec_for(task), label=task.short_name)
         fresh = lambda: start_sandbox(backend, env, spec_for(task), label=f"{task.short_name}-probe")  # noqa: E731
         with sandbox:
@@ -200,5 +209,6 @@ def run_trial(task: Task, job_dir: Path, *, agent: str | Agent = "oracle", backe
     error = None
     if result["exception_info"]:
         error = f"{result['exception_info']['exception_type']}: {str(result['exception_info']['exception_message']).splitlines()[0]}"
+    # a multi-step trial's record would hold its last step only: RL masks such trials for now
     return TrialSummary(task.name, trial_dir, result["reward"], error, time.monotonic() - start,
-                        record=outcome.record if outcome else None)
+                        record=outcome.record if outcome and not task.steps else None)
