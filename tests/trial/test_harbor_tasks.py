@@ -102,3 +102,15 @@ def test_multi_dimensional_reward_records_every_key(tmp_path, rootfs):
     assert summary.reward == 0.75  # no `reward` key: the mean of the keys
     assert result["environment"]["network"]["agent"] == {
         "harbor_mode": "public", "from": "Harbor's default (tmax runs offline unless a task asks)", "network": False}
+
+
+def test_a_failing_step_setup_after_an_agent_acted_scores_zero_and_stops(tmp_path, rootfs):
+    import shutil
+
+    task_dir = shutil.copytree(HARBOR_TASKS / "three-steps", tmp_path / "tasks" / "three-steps")
+    (task_dir / "steps" / "3_count" / "workdir" / "setup.sh").write_text("exit 7\n")
+    summary, result = trial(tmp_path, task_dir)
+    last = result["step_results"][-1]
+    assert last["step_name"] == "3_count" and last["agent_failure"]["phase"] == "setup"
+    assert "exited with 7" in last["stopped_trial"]
+    assert summary.reward == pytest.approx(2 / 3)  # 1, 1 and a 0 that counts: no skipping a step

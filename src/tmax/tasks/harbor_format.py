@@ -8,6 +8,8 @@ said where it does it.
   listed order in one environment. A step's verifier gets ``tests/`` and then
   ``steps/<name>/tests/`` uploaded to ``/tests`` and runs the step's ``test.sh`` (else the
   shared one); the oracle runs ``steps/<name>/solution/solve.sh`` (else ``solution/solve.sh``).
+  ``steps/<name>/workdir/`` is copied into the working directory before the step, and its
+  ``setup.sh`` runs there.
   ``dependencies`` and ``inherit_prior_session`` are not in Harbor's models (public task
   collections write them): steps run in the listed order, so a dependency that is not an
   earlier step is a warning; ``inherit_prior_session = true`` sends the step's instruction
@@ -61,6 +63,9 @@ class Step:
     """``tests/`` and ``steps/<name>/tests/`` (those that exist), uploaded to /tests in order."""
     solve: Path | None
     """The step's solve.sh, or the task's when the step has none."""
+    workdir: Path | None = None
+    """``steps/<name>/workdir/``: copied into the sandbox's working directory before the step's
+    agent starts; its ``setup.sh``, if any, runs there first (Harbor's step setup)."""
 
 
 @dataclass
@@ -169,7 +174,8 @@ def load_steps(task_dir: Path, config: TaskConfig) -> tuple[list[Step], list[tup
         if cfg.min_reward is not None and not isinstance(cfg.min_reward, (int, float)) and not cfg.min_reward:
             problems.append(("warning", "task.toml", f"step {cfg.name!r}: empty min_reward table gates nothing", ""))
         seen.append(cfg.name)
-        steps.append(Step(cfg.name, cfg, instruction, tests, solve))
+        workdir = step_dir / "workdir"
+        steps.append(Step(cfg.name, cfg, instruction, tests, solve, workdir if workdir.is_dir() else None))
     return steps, problems
 
 

@@ -32,7 +32,7 @@ from tmax.errors import SandboxError, VerifierError
 from tmax.sandbox import SandboxSpec, prepare_environment, start_sandbox
 from tmax.sandbox.base import Sandbox, cache_dir
 from tmax.tasks import Task
-from tmax.tasks.harbor_format import verifier_network
+from tmax.tasks.harbor_format import ARTIFACTS_DIR, verifier_network
 from tmax.trial.verifier import VerifierResult, run_verifier
 
 
@@ -102,7 +102,8 @@ def collect_workspace(sandbox: Sandbox, paths: list[str], staging: Path, limit_m
         try:
             sandbox.download(path, raw)
         except SandboxError:
-            notes.append(f"workspace path {path} is absent in the agent's sandbox; skipped")
+            if path != ARTIFACTS_DIR:  # Harbor's convention dir is usually absent: no news
+                notes.append(f"workspace path {path} is absent in the agent's sandbox; skipped")
             continue
         total += _size(raw)
         if limit_mb is not None and total > limit_mb << 20:

@@ -1,6 +1,8 @@
 """A multi-step trial: the steps of a task, in order, in one sandbox (Harbor's ``MultiStepTrial``).
 
-For each step (``Task.for_step``): the agent gets the step's instruction -- in the previous
+For each step (``Task.for_step``): the step's ``workdir/`` is copied into the working
+directory and its ``setup.sh`` runs (a failure before any agent acted is the task's error;
+after one did, a step reward of 0 that stops the trial); the agent gets the step's instruction -- in the previous
 step's conversation when the step says ``inherit_prior_session = true``, in a fresh one
 otherwise -- then the step's verifier runs (in the agent's sandbox, or in a fresh one when
 the step's verifier is separate) and its rewards are recorded under ``step_results``. The
@@ -24,10 +26,11 @@ step's score by breaking a later step's verifier.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 
-from tmax.errors import SandboxError
+from tmax.errors import SandboxError, TaskError
 from tmax.io import now_iso
 from tmax.sandbox.base import Sandbox
 from tmax.tasks import Task
@@ -56,6 +59,24 @@ def aggregate(step_rewards: list[dict[str, float]], strategy: str | None) -> dic
     return {k: sum(r.get(k, 0.0) for r in step_rewards) / len(step_rewards) for k in keys}
 
 
+def _setup(sandbox: Sandbox, task: Task, index: int) -> str | None:
+    """Copy the step's ``workdir/`` into the working directory and run its ``setup.sh``; returns
+    why it failed, or None."""
+    step = task.steps[index]
+    if step.workdir is None:
+        return None
+    shell = sandbox.open_shell()  # a fresh shell starts in the image's working directory
+    try:
+        workdir = shell.run("pwd", 60).output.strip() or "/"
+        sandbox.upload(step.workdir, workdir)
+        if not (step.workdir / "setup.sh").is_file():
+            return None
+        done = shell.run(f"bash {shlex.quote(workdir.rstrip('/') + '/setup.sh')}", 600)
+    finally:
+        shell.close()
+    return None if done.exit_code == 0 else f"setup.sh exited with {done.exit_code}: {done.output[-500:]}"
+
+
 def run_steps(sandbox: Sandbox, task: Task, trial_dir: Path, agent: Callable,
               verify: Callable[[Task, Path], VerifierResult]) -> tuple[VerifierResult, list[dict], object]:
     """Run every step; returns the trial's verdict, the step records and the last agent outcome."""
@@ -69,6 +90,17 @@ def run_steps(sandbox: Sandbox, task: Task, trial_dir: Path, agent: Callable,
         step_dir = trial_dir / "steps" / step.name
         if index and records[-2].get("shared_verifier"):
             sandbox.exec("rm -rf /tests /logs/verifier; mkdir -p /tests /logs/verifier", 60)
+        failed = _setup(sandbox, task, index)
+        if failed and not index:  # before any agent acted: the task's fault
+            raise TaskError(f"step {step.name!r}: {failed}", where=f"{task.path}/steps/{step.name}/workdir",
+                            fix="make setup.sh succeed on the task's image")
+        if failed:  # an earlier step's agent may have caused it: a 0 that counts, never a skip
+            record.update(reward=0.0, agent_failure={"phase": "setup", "type": "StepSetupError", "message": failed},
+                          verifier_result={"rewards": {"reward": 0.0}, "source": "agent-caused failure",
+                                           "exit_code": None, "warnings": []},
+                          stopped_trial=f"step {step.name!r}: {failed}")
+            stopped = record["stopped_trial"]
+            break
         record["agent_execution"] = {"started_at": now_iso()}
         try:
             outcome = agent(sandbox, view, step_dir / "agent", view.config.agent.timeout_sec)
