@@ -114,3 +114,11 @@ def test_a_failing_step_setup_after_an_agent_acted_scores_zero_and_stops(tmp_pat
     assert last["step_name"] == "3_count" and last["agent_failure"]["phase"] == "setup"
     assert "exited with 7" in last["stopped_trial"]
     assert summary.reward == pytest.approx(2 / 3)  # 1, 1 and a 0 that counts: no skipping a step
+
+
+def test_isolated_verifier_option_works_for_terminal_bench_1_tasks(tmp_path, rootfs):
+    from tests.conftest import EXAMPLES
+
+    summary, result = trial(tmp_path, EXAMPLES / "tb1-hello", isolated_verifier=True)
+    assert summary.reward == 1.0 and result["environment"]["verifier_environments"] == {
+        "task": "Dockerfile (a fresh sandbox)"}

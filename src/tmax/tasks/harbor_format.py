@@ -17,7 +17,8 @@ said where it does it.
 - **Canary lines**: leading lines that are an HTML or ``#`` comment containing "canary", and
   the blank lines after them, are removed from every instruction (Harbor's ``strip_canary``).
 - **Separate verifier** (``[verifier] environment_mode = "separate"`` or a
-  ``[verifier.environment]``; per step too): the verifier runs in a fresh sandbox built from
+  ``[verifier.environment]``; per step too; a ``tests/Dockerfile`` alone does not ask for it,
+  as in Harbor): the verifier runs in a fresh sandbox built from
   ``[verifier.environment].docker_image``, else ``tests/Dockerfile`` (the image then holds
   ``/tests`` itself), else the agent's own environment. It sees the agent's **workspace**,
   which Harbor defines as the artifacts: ``/logs/artifacts`` plus every path in

@@ -98,9 +98,11 @@ class Task:
 
     def isolated(self) -> "Task":
         """This task with its verifier in a fresh sandbox over the workspace (``--isolated-verifier``)."""
-        if self.verifier_env is not None or self.layout != "harbor":
+        if self.verifier_env is not None:
             return self
-        env = harbor_format.verifier_environment(self.path, self.config, force=True)
+        env = harbor_format.verifier_environment(self.path, self.config, force=True) if self.layout == "harbor" \
+            else VerifierEnvironment(self.config.environment, dockerfile=self.dockerfile,
+                                     artifacts=[harbor_format.ARTIFACTS_DIR], source="Dockerfile (a fresh sandbox)")
         if env.artifacts == [harbor_format.ARTIFACTS_DIR]:  # nothing declared: the working directory
             workdir = self.config.environment.workdir or _image_workdir(self.dockerfile)
             if workdir in (None, "/"):
