@@ -137,6 +137,6 @@ class ShellSandbox:
 
 def cache_dir() -> Path:
     """Where tmax keeps base rootfs, verifier tools and exported images (``TMAX_CACHE``)."""
-    root = Path(os.environ.get("TMAX_CACHE", Path.home() / ".cache" / "tmax"))
+    root = Path(os.environ.get("TMAX_CACHE") or Path.home() / ".cache" / "tmax")  # empty: the default, not cwd
     root.mkdir(parents=True, exist_ok=True)
     return root
