@@ -122,3 +122,21 @@ def test_isolated_verifier_option_works_for_terminal_bench_1_tasks(tmp_path, roo
     summary, result = trial(tmp_path, EXAMPLES / "tb1-hello", isolated_verifier=True)
     assert summary.reward == 1.0 and result["environment"]["verifier_environments"] == {
         "task": "Dockerfile (a fresh sandbox)"}
+
+
+WORKSPACE_ATTACK = (
+    "mkfifo /app/fifo; ln -s /etc/shadow /app/abs-link; ln -s ../logs/verifier/reward.txt /app/rel-link\n"
+    "mkdir -p /logs/verifier; echo 1 > /logs/verifier/reward.txt\n"
+    "nohup setsid bash -c 'while :; do echo 1 > /logs/verifier/reward.txt 2>/dev/null; done' >/dev/null 2>&1 &\n"
+    "sleep 0.2\n")
+
+
+def test_workspace_attacks_score_zero_under_the_isolated_verifier(tmp_path, rootfs):
+    """A fifo (which would block a copy), links out of the workspace (to a host-looking file, to
+    the verifier's reward) and a planted, still-written reward: the fresh sandbox sees none."""
+    task = load_task(make_task(tmp_path / "tasks" / "attack", dockerfile="FROM debian:bookworm\nWORKDIR /app\n",
+                               test="sleep 0.5\necho 0 > /logs/verifier/reward.txt\n", solve=WORKSPACE_ATTACK))
+    summary, result = trial(tmp_path, task, isolated_verifier=True)
+    assert summary.reward == 0.0 and "agent_failure" not in result
+    # the fifo is never copied; both links leave /app (one into the verifier's logs) and are refused
+    assert any("left out 2 special file(s) or outside link(s)" in w for w in result["verifier_result"]["warnings"])

@@ -11,7 +11,8 @@ sandbox -- files outside the workspace, a changed ``/usr/bin/python3``, a poison
    .artifacts``: ``/logs/artifacts`` and the task's ``artifacts``; ``--isolated-verifier``
    on a task that declares none takes its working directory) is copied out of the agent's
    sandbox, absent ones skipped as Harbor does. The copy is sanitized through tar's ``data``
-   filter: no device or fifo, no set-id bit, no link leaving the path.
+   filter: no device or fifo, no set-id bit, no link leaving the path (a link to a sibling of
+   the path is refused as well).
 3. A fresh sandbox of the verifier's image starts, each path is replaced by its copy, and
    ``tmax.trial.verifier.run_verifier`` runs there.
 
@@ -69,7 +70,8 @@ def verifier_starter(task: Task, backend: str, log_path: Path | None = None) -> 
 
 
 def _sanitize(raw: Path, clean: Path) -> list[str]:
-    """Copy ``raw`` to ``clean`` through tar's ``data`` filter; returns the refused members."""
+    """Copy ``raw`` to ``clean / "x"`` through tar's ``data`` filter, with the copy itself as the
+    destination, so no link may point out of it; returns the refused members."""
     refused: list[str] = []
 
     def keep(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
@@ -79,12 +81,14 @@ def _sanitize(raw: Path, clean: Path) -> list[str]:
             refused.append(member.name)
             return None
 
+    target = clean / "x" if raw.is_dir() else clean
+    target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile(dir=clean.parent) as buf:
         with tarfile.open(fileobj=buf, mode="w") as tar:
-            tar.add(raw, arcname="x")  # links are stored as links, never followed
+            tar.add(raw, arcname="." if raw.is_dir() else "x")  # links are stored as links, never followed
         buf.seek(0)
         with tarfile.open(fileobj=buf) as tar:
-            tar.extractall(clean, filter=keep)
+            tar.extractall(target, filter=keep)
     return refused
 
 
