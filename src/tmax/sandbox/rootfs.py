@@ -37,8 +37,9 @@ def seed_writable_dirs(root: Path, workdir: str, rw: Path, *, copy=lambda path: 
                        make_mount_points: bool = True, extra: tuple[str, ...] | list[str] = ()
                        ) -> tuple[dict[str, Path], bool]:
     """Per-sandbox host dirs under ``rw`` for ``WRITABLE``, the workdir and ``extra`` (each
-    unless inside one of the others), seeded with a copy of the rootfs's content where ``copy(path)``; missing mount points
-    are made in the rootfs cache when ``make_mount_points``. Returns ``{path: host dir}`` and
+    unless inside one of the others), seeded with a copy of the rootfs's content where
+    ``copy(path)``; missing mount points are made in the rootfs cache when
+    ``make_mount_points``. Returns ``{path: host dir}`` and
     whether every missing mount point could be made."""
     paths = [*WRITABLE]
     for path in [workdir, *(norm(p) for p in extra)]:

@@ -11,8 +11,9 @@ Terminal-Bench 1 layout::
 Both load into the same ``Task``: what to build, what to upload where, and which command
 runs the verifier or the oracle. Harbor's newer features (multi-step tasks, canary lines,
 ``[task].name``, the separate verifier, artifacts, network modes) are read by
-``tmax.tasks.harbor_format``; ``Task.for_step`` gives one step as a task of its own. ``check_task`` lists every problem of a directory;
-``load_task`` raises the first error as a ``TaskError`` naming the file, field and fix.
+``tmax.tasks.harbor_format``; ``Task.for_step`` gives one step as a task of its own.
+``check_task`` lists every problem of a directory; ``load_task`` raises the first error as a
+``TaskError`` naming the file, field and fix.
 """
 
 from __future__ import annotations
@@ -106,8 +107,9 @@ class Task:
         if env.artifacts == [harbor_format.ARTIFACTS_DIR]:  # nothing declared: the working directory
             workdir = self.config.environment.workdir or _image_workdir(self.dockerfile)
             if workdir in (None, "/"):
-                raise TaskError("--isolated-verifier needs to know the agent's workspace", where=f"{self.path}/task.toml",
-                                fix='declare it: artifacts = ["/app"] (or set WORKDIR in environment/Dockerfile)')
+                raise TaskError("--isolated-verifier needs to know the agent's workspace",
+                                where=f"{self.path}/{'task.toml' if self.layout == 'harbor' else 'Dockerfile'}",
+                                fix='declare it: artifacts = ["/app"] (or set WORKDIR in the Dockerfile)')
             env.artifacts.append(workdir.rstrip("/"))
         uploads = [] if env.tests_in_image else self.verifier_uploads
         return dataclasses.replace(self, verifier_env=env, verifier_uploads=uploads)
