@@ -144,3 +144,14 @@ def test_converted_tb1_task_still_scores(tmp_path, rootfs):
     noop = run_trial(task, tmp_path / "jobs", agent="noop", backend="bwrap")
     assert (oracle.reward, oracle.error) == (1.0, None)
     assert (noop.reward, noop.error) == (0.0, None)
+
+
+def test_a_multi_step_tasks_instruction_is_its_steps_in_order():
+    from tests.conftest import FIXTURES
+    from tmax.envgen.contamination import task_texts
+    from tmax.envgen.dataset import read_instruction
+
+    task = FIXTURES / "harbor-tasks" / "three-steps"
+    text = read_instruction(task)
+    assert text.index("notes.txt holding") < text.index("Append the line") < text.index("number of lines")
+    assert "steps/2_extend/tests/test.sh" in [source for source, _ in task_texts(task)]

@@ -34,7 +34,10 @@ BAD_BUILD = GOOD.replace("WORKDIR /app", "WORKDIR /app\nRUN echo broken && exit 
 
 def test_parse_repairs_and_rejects():
     files = parse_bundle(GOOD)
-    assert files["environment/Dockerfile"].startswith("FROM localhost/tmax/base:bookworm")  # fence removed
+    # fence removed; tmax's local base (which no Harbor user can pull) becomes the public one
+    assert files["environment/Dockerfile"].startswith("FROM debian:bookworm-slim\nENV LANG=C.UTF-8")
+    assert "localhost/tmax" not in files["environment/Dockerfile"]
+    assert files["environment/Dockerfile"].endswith("WORKDIR /app\n")
     assert files["tests/test.sh"].startswith("#!/bin/bash\n") and files["solution/solve.sh"].startswith("#!")
     with pytest.raises(BundleError, match="missing or empty: solution/solve.sh"):
         parse_bundle(GOOD.split("=== FILE: solution/solve.sh ===")[0])

@@ -223,3 +223,28 @@ def test_close_frees_everything_and_is_idempotent(rootfs):
     sb.close()
     assert not scratch.exists() and not any(g.exists() for g in groups)
     assert not Path(f"/proc/{init}").exists() or "zombie" in Path(f"/proc/{init}/status").read_text()
+
+
+def test_spec_writable_makes_more_directories_writable_and_seeded(rootfs):
+    """A separate verifier's workspace (``SandboxSpec.writable``): writable besides the workdir,
+    seeded with the rootfs's content, still per sandbox."""
+    with BwrapSandbox(rootfs, SandboxSpec(writable=["/srv/out", "/etc"]), workdir="/app") as sb:
+        assert sb.exec("echo hi > /srv/out/x && cat /srv/out/x").output.strip() == "hi"
+        assert sb.exec("echo v >> /etc/motd && test -s /etc/os-release && echo seeded").output.strip() == "seeded"
+        assert sb.exec("touch /usr/nope").exit_code != 0  # the rest of the root stays read-only
+    assert not (rootfs / "srv" / "out" / "x").exists()
+
+
+def test_copies_keep_hard_links_and_symlinks(box, tmp_path):
+    """Uploads and downloads of a tree keep files that are hard-linked to each other linked (a
+    dedupe task's answer is its links) and links as links."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a").write_text("same")
+    os.link(src / "a", src / "b")
+    (src / "c").symlink_to("a")
+    box.upload(src, "/app/tree")
+    assert box.exec("stat -c %i /app/tree/a /app/tree/b | uniq | wc -l; readlink /app/tree/c").output.split() == ["1", "a"]
+    box.exec("mkdir /app/more && echo x > /app/more/y && ln /app/more/y /app/more/z")
+    box.download("/app/more", tmp_path / "out")
+    assert (tmp_path / "out" / "y").stat().st_ino == (tmp_path / "out" / "z").stat().st_ino

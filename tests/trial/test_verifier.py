@@ -27,11 +27,20 @@ def test_bad_reward_txt_is_a_verifier_error(text):
         parse_reward_txt(text)
 
 
-@pytest.mark.parametrize("text", ["{", "[]", "{}", '{"a": 1, "b": 0}'])
+@pytest.mark.parametrize("text", ["{", "[]", "{}", '{"a": "x", "b": null}'])
 def test_bad_reward_json_is_a_verifier_error(text):
     with pytest.raises(VerifierError) as info:
         parse_reward_json(text)
     assert info.value.fix
+
+
+def test_several_keys_without_reward_are_all_kept_and_averaged():
+    warnings: list[str] = []
+    reward, parts = parse_reward_json('{"correctness": 1, "style": 0, "speed": 2}', warnings=warnings)
+    assert parts == {"correctness": 1.0, "style": 0.0, "speed": 2.0}  # recorded as written
+    assert reward == pytest.approx((1 + 0 + 1) / 3)  # each clamped, then the mean
+    assert any("speed" in w and "clamped" in w for w in warnings)
+    assert any("no `reward` key among 3 keys" in w for w in warnings)
 
 
 def test_the_verifier_layer_is_uploaded_only_for_tests_that_use_its_tools():

@@ -3,14 +3,24 @@
 Every generated task has the same shape::
 
     <name>/
-        task.toml              [metadata]: domain, family, difficulty, the sampled axes, seed
+        task.toml              [metadata]: domain, family, difficulty, the sampled axes, seed;
+                               a separate verifier over the workspace /app (artifacts)
         instruction.md
-        environment/Dockerfile FROM the local base; COPY app/ /app/ when there are fixtures
+        environment/Dockerfile FROM debian:bookworm-slim plus the base's packages; COPY app/
+                               /app/ when there are fixtures
         environment/app/...    fixtures (the agent's starting files)
         tests/test.sh          runs tests/test_task.py, which grades with tests/tmax_verify.py
         tests/test_task.py
         tests/tmax_verify.py   the grading library (tmax/envgen/tmax_verify.py), copied verbatim
         solution/solve.sh      the reference solution
+
+The tasks are Harbor tasks that pass ``harbor lint``'s default rules and build without tmax:
+the Dockerfile names a public image and installs what tmax's base has (a no-op on that base,
+which tmax substitutes when the public image is absent: ``tmax.sandbox.images.ALIASES``);
+the verifier runs in a fresh sandbox of the image with the agent's ``/app`` copied in
+(``[verifier] environment_mode = "separate"``, ``artifacts = ["/app"]``), so nothing the
+agent changed elsewhere reaches the tests. A family whose task changes files elsewhere names
+them in ``TaskParts.artifacts``.
 """
 
 from __future__ import annotations
@@ -20,7 +30,21 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tmax.sandbox.images import BASE_IMAGE
+from tmax.sandbox.images import BASE_PACKAGES
+
+PUBLIC_BASE = "debian:bookworm-slim"
+"""What generated tasks build FROM (public; tmax resolves it to its offline base when absent)."""
+WORKSPACE = "/app"
+"""Where every generated task's outputs live: the separate verifier's view of the agent's work."""
+
+
+def base_setup() -> str:
+    """Dockerfile lines giving a public Debian image what tmax's base has (skipped where present)."""
+    pkgs = " ".join(BASE_PACKAGES)
+    return (f"ENV LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive\n"
+            f"RUN if ! dpkg -s {pkgs} >/dev/null 2>&1; then \\\n"
+            f"    apt-get update && apt-get install -y --no-install-recommends {pkgs} \\\n"
+            f"    && rm -rf /var/lib/apt/lists/*; fi")
 
 GRADING_LIB = Path(__file__).with_name("tmax_verify.py")  # the grading library, as tasks import it
 
@@ -45,11 +69,14 @@ class TaskParts:
     agent_timeout_sec: float = 600.0
     verifier_timeout_sec: float = 120.0
     allow_internet: bool = False
+    artifacts: list[str] = field(default_factory=lambda: [WORKSPACE])
+    """What the separate verifier gets from the agent's sandbox: /app, plus any system path the
+    task has the agent change (a cron table, /etc/passwd)."""
 
 
 def dockerfile_for(parts: TaskParts) -> str:
     has_app = any(p.startswith("environment/app/") for p in parts.files)
-    lines = [f"FROM {BASE_IMAGE}", "WORKDIR /app"]
+    lines = [f"FROM {PUBLIC_BASE}", base_setup(), f"WORKDIR {WORKSPACE}"]
     if has_app:
         lines.append("COPY app/ /app/")
     if parts.dockerfile_extra.strip():
@@ -68,14 +95,15 @@ def _toml_value(value) -> str:
 
 
 def task_toml(parts: TaskParts, metadata: dict) -> str:
-    lines = ['version = "1.0"', "", "[metadata]"]
+    lines = ['version = "1.0"', f"artifacts = {_toml_value(parts.artifacts)}", "", "[metadata]"]
     lines += [f"{key} = {_toml_value(value)}" for key, value in metadata.items() if not isinstance(value, dict)]
     for key, table in ((k, v) for k, v in metadata.items() if isinstance(v, dict)):
         lines += ["", f"[metadata.{key}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
-    lines += ["", "[verifier]", f"timeout_sec = {parts.verifier_timeout_sec!r}", "",
+    network = "public" if parts.allow_internet else "no-network"
+    lines += ["", "[verifier]", f"timeout_sec = {parts.verifier_timeout_sec!r}", 'environment_mode = "separate"', "",
               "[agent]", f"timeout_sec = {parts.agent_timeout_sec!r}", "",
-              "[environment]", "build_timeout_sec = 600.0", "cpus = 1", 'memory = "2G"',
-              f"allow_internet = {_toml_value(parts.allow_internet)}", ""]
+              "[environment]", "build_timeout_sec = 600.0", "cpus = 1", "memory_mb = 2048",
+              f"network_mode = {_toml_value(network)}", ""]
     return "\n".join(lines)
 
 

@@ -1,7 +1,7 @@
 """Benchmark contamination: n-gram overlap between generated tasks and benchmark tasks.
 
-A task's text is its instruction plus every text file under tests/ and solution/ (TB1:
-solution.sh and run-tests.sh too), split into lowercased word tokens (``\\w+``); n-grams never
+A task's text is its instruction (a multi-step task's: every step's) plus every text file under
+tests/ and solution/ (a step's too; TB1: solution.sh and run-tests.sh), split into lowercased word tokens (``\\w+``); n-grams never
 cross file boundaries. A generated task is contaminated to the extent its distinct n-grams
 (n = 13, DESIGN "Dataset statistics": target 0%) occur anywhere in the benchmark set.
 
@@ -38,7 +38,8 @@ def task_texts(task_dir: Path) -> Iterator[tuple[str, str]]:
     task_dir = Path(task_dir)
     yield "instruction", read_instruction(task_dir)
     for rel, path in task_files(task_dir):
-        if not (rel.startswith(_TEXT_DIRS) or rel in _TB1_TEXT) or path.stat().st_size > _MAX_BYTES:
+        step_text = rel.startswith("steps/") and rel.split("/")[2:3] in (["tests"], ["solution"])
+        if not (rel.startswith(_TEXT_DIRS) or rel in _TB1_TEXT or step_text) or path.stat().st_size > _MAX_BYTES:
             continue
         data = path.read_bytes()
         if b"\0" in data[:8192] or _boilerplate(task_dir, rel, data):

@@ -86,10 +86,19 @@ def read_metadata(task_dir: Path) -> dict:
 
 
 def read_instruction(task_dir: Path) -> str:
-    """instruction.md, or a TB1 task.yaml's instruction ("" when there is none)."""
+    """instruction.md, a multi-step task's step instructions (in order, one after another), or a
+    TB1 task.yaml's instruction ("" when there is none)."""
     task_dir = Path(task_dir)
     if (task_dir / "instruction.md").is_file():
         return (task_dir / "instruction.md").read_text(errors="replace")
+    steps = sorted((task_dir / "steps").glob("*/instruction.md"))
+    if steps:
+        try:
+            order = [s["name"] for s in tomllib.loads((task_dir / "task.toml").read_text()).get("steps", [])]
+        except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError):
+            order = []
+        steps.sort(key=lambda p: order.index(p.parent.name) if p.parent.name in order else len(order))
+        return "\n".join(p.read_text(errors="replace") for p in steps)
     if (task_dir / "task.yaml").is_file():
         raw = _read_tb1_yaml(task_dir)
         text = raw.get("instruction")

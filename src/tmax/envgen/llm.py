@@ -3,7 +3,7 @@
 For each task: sample a signature (taxonomy, never repeated), render the writer prompt,
 ask the model (``openai`` engine, chat completions), parse the reply into files
 (``=== FILE: path ===`` sections), repair what is mechanical (code fences, CRLF, shebangs,
-a Dockerfile FROM on the local base), write a Harbor task dir, then apply the soft filter:
+a Dockerfile FROM the public Debian image with the base's packages), write a Harbor task dir, then apply the soft filter:
 the image must build. Optionally (``validate_oracle``) the reference solution must also score
 1. Rejected tasks move to ``_rejected/`` with the reason; every attempt is logged in
 ``_logs/<name>.json`` with prompt, reply, token usage and outcome. Resumable: names already
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import jinja2
 
-from tmax.envgen.bundle import GRADING_LIB, TaskParts, task_toml, write_files
+from tmax.envgen.bundle import GRADING_LIB, PUBLIC_BASE, TaskParts, base_setup, task_toml, write_files
 from tmax.errors import TmaxError
 from tmax.io import write_json_atomic
 from tmax.sandbox.images import BASE_IMAGE
@@ -64,8 +64,13 @@ def parse_bundle(reply: str) -> dict[str, str]:
     tests = "".join(v for k, v in files.items() if k.startswith("tests/"))
     if not re.search(r"reward|\.finish\(", tests):  # a reward file, or tmax_verify's Grader.finish()
         raise BundleError("the tests never write a reward (/logs/verifier/reward.json or reward.txt)")
-    if not re.search(r"^\s*FROM\s", files["environment/Dockerfile"], re.IGNORECASE | re.MULTILINE):
-        files["environment/Dockerfile"] = f"FROM {BASE_IMAGE}\n" + files["environment/Dockerfile"]
+    dockerfile = files["environment/Dockerfile"]
+    local = re.compile(rf"^\s*FROM\s+{re.escape(BASE_IMAGE)}\s*$\n?", re.IGNORECASE | re.MULTILINE)
+    if local.search(dockerfile):  # tmax's own base: no Harbor user can pull it; the public one instead
+        dockerfile = local.sub("", dockerfile, count=1)
+    if not re.search(r"^\s*FROM\s", dockerfile, re.IGNORECASE | re.MULTILINE):
+        dockerfile = f"FROM {PUBLIC_BASE}\n{base_setup()}\n" + dockerfile
+    files["environment/Dockerfile"] = dockerfile
     return files
 
 
@@ -89,7 +94,7 @@ def write_one(name: str, signature, client, out: Path, *, max_attempts: int = 2,
     from tmax.engines import SamplingParams
     from tmax.envgen.taxonomy import TASK_COMPLEXITY
 
-    prompt = _PROMPT.render(s=signature, base_image=BASE_IMAGE,
+    prompt = _PROMPT.render(s=signature, base_image=PUBLIC_BASE,
                             complexity_hint=TASK_COMPLEXITY.get(signature.task_complexity, ""))
     messages = [{"role": "user", "content": prompt}]
     outcome, log = Outcome(name, False), {"signature": signature.to_dict(), "prompt": prompt, "replies": []}

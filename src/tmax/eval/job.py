@@ -55,6 +55,8 @@ class EvalConfig(BaseModel):
         "sitecustomize, a pytest config at /) that the agent replaced, on a writable root (podman, docker): zero "
         "scores the trial 0 and warns of hooks installs also write (.pth, entry points); strict scores those 0 too "
         "(what RL uses); warn verifies anyway with a warning (tasks that must change system programs).")
+    isolated_verifier: bool = Field(False, description="Run every verifier in a fresh sandbox over the agent's "
+                                    "workspace (as a task's `[verifier] environment_mode = \"separate\"` does).")
     engine: EngineConfig = Field(default_factory=EngineConfig, description="The model, for model agents.")
     harness: HarnessConfig = Field(default_factory=HarnessConfig)
     harness_name: str = Field("tmax", description="Agent loop: tmax (tmax's harness) | mini-swe-agent | codex "
@@ -81,9 +83,9 @@ def trial_names(tasks: list[Task]) -> dict[Path, str]:
     """Each task's trial-name stem: its name, or -- when two different tasks of the job share a
     name -- the name and a short hash of its path, so neither overwrites the other's trials
     (and a resumed job finds them again)."""
-    counts = Counter(t.name for t in tasks)
-    return {t.path: t.name if counts[t.name] == 1 else
-            f"{t.name}-{hashlib.sha256(str(t.path.resolve()).encode()).hexdigest()[:8]}" for t in tasks}
+    counts = Counter(t.short_name for t in tasks)  # a [task].name's `org/` would nest the dir
+    return {t.path: t.short_name if counts[t.short_name] == 1 else
+            f"{t.short_name}-{hashlib.sha256(str(t.path.resolve()).encode()).hexdigest()[:8]}" for t in tasks}
 
 
 def trial_name(stem: str, run: int) -> str:
@@ -181,7 +183,7 @@ def run_eval(cfg: EvalConfig, *, on_trial: Callable | None = None) -> Path:
             futures = [pool.submit(run_trial, t, job_dir, agent=agent, backend=cfg.sandbox,
                                    trial_name=trial_name(stems[t.path], r), agent_name=agent_name,
                                    model_info=model_info, run=r, keep_agent_processes=cfg.keep_agent_processes,
-                                   on_tampering=cfg.on_tampering,
+                                   on_tampering=cfg.on_tampering, isolated_verifier=cfg.isolated_verifier,
                                    job_id=record.id) for t, r in todo]
             for n, future in enumerate(as_completed(futures), 1):
                 summary = future.result()

@@ -76,7 +76,11 @@ def _format_help(error: FormatError) -> str:
 
 
 def run_episode(policy: Policy, sandbox: Sandbox, instruction: str, *, workdir: str = "/app",
-                timeout: float = 600.0, config: HarnessConfig | None = None) -> Episode:
+                timeout: float = 600.0, config: HarnessConfig | None = None,
+                history: list[dict] | None = None) -> Episode:
+    """One episode. ``history`` (an earlier episode's messages) is continued with the new
+    instruction as the next user turn instead of starting a new conversation: a multi-step
+    task's step with ``inherit_prior_session``."""
     config = config or HarnessConfig()
     parse = PARSERS[config.parser]
     limits = {"command_timeout": int(config.command_timeout_sec), "max_tool_calls": config.max_tool_calls}
@@ -84,7 +88,8 @@ def run_episode(policy: Policy, sandbox: Sandbox, instruction: str, *, workdir: 
               else render("system.j2", **limits))
     task = (render_text(config.instance_prompt, instruction=instruction, workdir=workdir)
             if config.instance_prompt is not None else render("instance.j2", instruction=instruction, workdir=workdir))
-    episode = Episode([{"role": "system", "content": system}, {"role": "user", "content": task}])
+    start = list(history) if history else [{"role": "system", "content": system}]
+    episode = Episode(start + [{"role": "user", "content": task}])
     deadline = time.monotonic() + timeout
     errors_in_a_row = 0
     try:

@@ -74,7 +74,7 @@ class LocalGroups:
 
     def run_group(self, task: Task, index: int, version: int) -> Group:
         episodes = list(self.pool.map(lambda k: play_episode(task, self.rollouts, self.agent, self.sandbox,
-                                                            f"{task.name}__t{index}g{k}", self.job), range(self.group_size)))
+                                                            f"{task.short_name}__t{index}g{k}", self.job), range(self.group_size)))
         return Group(task.name, [e[0] for e in episodes], [e[1] for e in episodes], [version] * self.group_size)
 
     def close(self) -> None:

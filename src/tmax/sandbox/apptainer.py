@@ -165,7 +165,7 @@ class ApptainerSandbox(ShellSandbox):
     def _writable_dirs(self) -> dict[str, Path]:
         """Per-sandbox host dirs for the writable paths, seeded from the rootfs (copy, not shared);
         a mount point that cannot be made in the rootfs cache is made by the overlay."""
-        mounts, _ = seed_writable_dirs(self.root, self.workdir, self._dir / "rw")
+        mounts, _ = seed_writable_dirs(self.root, self.workdir, self._dir / "rw", extra=self.spec.writable)
         self.mounts = mounts
         self.files = RootfsFiles(self.root, mounts, self._void, self._dir / "void")
         if self.workdir != "/" and self.workdir not in mounts:  # inside /root, /tmp, ...

@@ -37,6 +37,9 @@ class SandboxSpec(BaseModel):
     output_cap_bytes: int = Field(2_000_000, gt=0, description="Head + tail of a command's output kept.")
     output_limit_bytes: int = Field(64_000_000, gt=0, description="Kill a command that prints more.")
     env: dict[str, str] = Field(default_factory=dict, description="Environment of the shell.")
+    writable: list[str] = Field(default_factory=list, description="Directories that must be writable besides "
+                                "the workdir (rootfs backends; containers are writable throughout): a separate "
+                                "verifier's workspace.")
     nofile: int = Field(default_factory=lambda: _host_hard_limit(resource.RLIMIT_NOFILE, 16384),
                         description="Open-file rlimit; never above the host's hard limit.")
     nproc: int = Field(default_factory=lambda: _host_hard_limit(resource.RLIMIT_NPROC, 16384),
@@ -135,6 +138,6 @@ class ShellSandbox:
 
 def cache_dir() -> Path:
     """Where tmax keeps base rootfs, verifier tools and exported images (``TMAX_CACHE``)."""
-    root = Path(os.environ.get("TMAX_CACHE", Path.home() / ".cache" / "tmax"))
+    root = Path(os.environ.get("TMAX_CACHE") or Path.home() / ".cache" / "tmax")  # empty: the default, not cwd
     root.mkdir(parents=True, exist_ok=True)
     return root

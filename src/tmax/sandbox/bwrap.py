@@ -204,7 +204,7 @@ class BwrapSandbox(ShellSandbox):
 
         rw = self._disk.path if self._disk is not None else self._dir / "rw"
         mounts, made = seed_writable_dirs(self.root, self.workdir, rw, copy=copy,
-                                          make_mount_points=not self.host_root)
+                                          make_mount_points=not self.host_root, extra=self.spec.writable)
         if not made:  # a mount point bwrap cannot create in a read-only root
             self._single_root = False
         self.mounts = mounts

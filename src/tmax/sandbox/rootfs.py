@@ -34,14 +34,17 @@ def under(path: str, prefix: str) -> bool:
 
 
 def seed_writable_dirs(root: Path, workdir: str, rw: Path, *, copy=lambda path: True,
-                       make_mount_points: bool = True) -> tuple[dict[str, Path], bool]:
-    """Per-sandbox host dirs under ``rw`` for ``WRITABLE`` and the workdir (unless inside one of
-    them), seeded with a copy of the rootfs's content where ``copy(path)``; missing mount points
-    are made in the rootfs cache when ``make_mount_points``. Returns ``{path: host dir}`` and
+                       make_mount_points: bool = True, extra: tuple[str, ...] | list[str] = ()
+                       ) -> tuple[dict[str, Path], bool]:
+    """Per-sandbox host dirs under ``rw`` for ``WRITABLE``, the workdir and ``extra`` (each
+    unless inside one of the others), seeded with a copy of the rootfs's content where
+    ``copy(path)``; missing mount points are made in the rootfs cache when
+    ``make_mount_points``. Returns ``{path: host dir}`` and
     whether every missing mount point could be made."""
     paths = [*WRITABLE]
-    if workdir != "/" and not any(under(workdir, p) for p in paths):
-        paths.append(workdir)
+    for path in [workdir, *(norm(p) for p in extra)]:
+        if path != "/" and not any(under(path, p) for p in paths):
+            paths.append(path)
     mounts: dict[str, Path] = {}
     made = True
     for path in sorted(paths, key=lambda p: p.count("/")):
@@ -60,6 +63,25 @@ def seed_writable_dirs(root: Path, workdir: str, rw: Path, *, copy=lambda path: 
                 made = False
         mounts[path] = host
     return mounts, made
+
+
+def copy_tree(src: Path, dest: Path) -> None:
+    """Copy a host tree: links stay links, files hard-linked to each other stay so, anything but
+    regular files, dirs and links is left out."""
+    seen: dict[tuple[int, int], str] = {}
+
+    def regular(s: str, d: str) -> None:
+        info = os.lstat(s)
+        if not stat.S_ISREG(info.st_mode):
+            return
+        key = (info.st_dev, info.st_ino)
+        if info.st_nlink > 1 and key in seen:
+            os.link(seen[key], d)
+            return
+        shutil.copy2(s, d)
+        seen[key] = d
+
+    shutil.copytree(src, dest, symlinks=True, copy_function=regular, dirs_exist_ok=True)
 
 
 class RootfsFiles:
@@ -172,11 +194,40 @@ class RootfsFiles:
             raise SandboxError(f"nothing to upload at {src}", where="upload", fix="check the path")
         if not src.is_dir() or src.is_symlink():
             return self.put(src, dest)
+        seen: dict[tuple[int, int], str] = {}  # files hard-linked to each other stay so
         for here, dirs, files in os.walk(src):
             target = os.path.normpath(os.path.join(dest, os.path.relpath(here, src)))
             self.mkdir(target)
             for name in files + [d for d in dirs if os.path.islink(os.path.join(here, d))]:
+                info = os.lstat(os.path.join(here, name))
+                key = (info.st_dev, info.st_ino)
+                if stat.S_ISREG(info.st_mode) and info.st_nlink > 1 and key in seen \
+                        and self.link(seen[key], os.path.join(target, name)):
+                    continue
                 self.put(Path(here, name), os.path.join(target, name))
+                seen.setdefault(key, os.path.join(target, name))
+
+    def link(self, existing: str, dest: str) -> bool:
+        """Hard-link sandbox file ``existing`` as ``dest`` (no link followed); False when the two
+        are on different mounts (the caller copies instead)."""
+        (a_dir, a_name), (b_dir, b_name) = (os.path.split(self.resolve(norm(p))) for p in (existing, dest))
+        fa, fb = self._open_dir(a_dir, create=False), self._open_dir(b_dir, create=True)
+        try:
+            try:
+                if not stat.S_ISDIR(os.lstat(b_name, dir_fd=fb).st_mode):
+                    os.unlink(b_name, dir_fd=fb)
+            except FileNotFoundError:
+                pass
+            os.link(a_name, b_name, src_dir_fd=fa, dst_dir_fd=fb, follow_symlinks=False)
+            return True
+        except OSError as exc:
+            if exc.errno == errno.EXDEV:
+                return False
+            raise SandboxError(f"link {existing} -> {dest} failed: {exc.strerror or exc}", where="sandbox files",
+                               fix="the sandbox changed the path while it was copied") from exc
+        finally:
+            os.close(fa)
+            os.close(fb)
 
     def open_file(self, src: str):
         """Regular file ``src`` opened for reading (binary), or None if absent or not a regular
@@ -210,5 +261,4 @@ class RootfsFiles:
             with fh, open(dest, "wb") as out:
                 shutil.copyfileobj(fh, out, 1 << 20)
             return
-        regular = lambda s, d: shutil.copy2(s, d) if stat.S_ISREG(os.lstat(s).st_mode) else None  # noqa: E731
-        shutil.copytree(host, dest, symlinks=True, copy_function=regular, dirs_exist_ok=True)
+        copy_tree(host, dest)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tmax.errors import SandboxError
+from tmax.sandbox.rootfs import copy_tree
 
 # Run inside the sandbox with the path as $1.
 TAR_OUT = ('p=$(readlink -f -- "$1") && [ -e "$p" ] && [ "$p" != / ] && cd -- "${p%/*}/" && '
@@ -85,7 +86,7 @@ def pull(command: Callable[[str, str], list[str]], src: str, dest: Path, log: Pa
         if code != 0 or len(got) != 1 or not (got[0].is_file() or got[0].is_dir()) or got[0].is_symlink():
             raise SandboxError(f"{src} does not exist in the sandbox (or is not a file)", where="download")
         if got[0].is_dir():
-            shutil.copytree(got[0], dest, symlinks=True, dirs_exist_ok=True)
+            copy_tree(got[0], dest)
         else:
             shutil.copy2(got[0], dest)
     finally:

@@ -9,12 +9,17 @@ Terminal-Bench 1 layout::
     task.yaml  Dockerfile (or docker-compose.yaml)  run-tests.sh  tests/  solution.sh
 
 Both load into the same ``Task``: what to build, what to upload where, and which command
-runs the verifier or the oracle. ``check_task`` lists every problem of a directory;
-``load_task`` raises the first error as a ``TaskError`` naming the file, field and fix.
+runs the verifier or the oracle. Harbor's newer features (multi-step tasks, canary lines,
+``[task].name``, the separate verifier, artifacts, network modes) are read by
+``tmax.tasks.harbor_format``; ``Task.for_step`` gives one step as a task of its own.
+``check_task`` lists every problem of a directory; ``load_task`` raises the first error as a
+``TaskError`` naming the file, field and fix.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +29,9 @@ import yaml
 from pydantic import ValidationError
 
 from tmax.errors import TaskError
+from tmax.tasks import harbor_format
 from tmax.tasks.config import TaskConfig
+from tmax.tasks.harbor_format import Step, VerifierEnvironment, strip_canary
 
 
 @dataclass
@@ -53,6 +60,59 @@ class Task:
     """The reference solution's entry script on the host (solve.sh or solution.sh)."""
     parser_name: str | None = None
     """Terminal-Bench 1: how the test output is scored (``pytest``, TB1's default)."""
+    steps: list[Step] = field(default_factory=list)
+    """A multi-step task's steps, in order (empty for a single-step task)."""
+    verifier_env: VerifierEnvironment | None = None
+    """Set when the verifier runs in a fresh sandbox of its own (Harbor's separate verifier)."""
+    step: Step | None = None
+    """The step this task stands for (``for_step``); None for the whole task."""
+    session: list[dict] | None = None
+    """The conversation this instruction continues (a step with ``inherit_prior_session``);
+    None starts a fresh one."""
+
+    @property
+    def short_name(self) -> str:
+        """The name without its ``org/`` part: safe in paths and image tags."""
+        return self.name.rsplit("/", 1)[-1]
+
+    def for_step(self, name: str, session: list[dict] | None = None) -> "Task":
+        """One step as a task: its instruction, tests, solution, timeouts and verifier."""
+        step = next(s for s in self.steps if s.name == name)
+        cfg = step.config
+        config = self.config.model_copy(deep=True)
+        if cfg.agent.timeout_sec is not None:
+            config.agent.timeout_sec = cfg.agent.timeout_sec
+        if cfg.verifier.timeout_sec is not None:
+            config.verifier.timeout_sec = cfg.verifier.timeout_sec
+        config.verifier.env = {**config.verifier.env, **cfg.verifier.env}
+        verifier_env = harbor_format.verifier_environment(self.path, self.config, cfg,
+                                                          force=self.verifier_env is not None)
+        if verifier_env and self.verifier_env:  # --isolated-verifier's workspace (isolated())
+            verifier_env.artifacts += [a for a in self.verifier_env.artifacts if a not in verifier_env.artifacts]
+        return dataclasses.replace(
+            self, instruction=step.instruction, config=config, steps=[], step=step, session=session,
+            verifier_uploads=[] if verifier_env and verifier_env.tests_in_image else
+            [(d, "/tests") for d in step.tests_dirs],
+            oracle_uploads=[(step.solve.parent, "/solution")] if step.solve else [],
+            oracle_command="bash /solution/solve.sh" if step.solve else None, oracle_script=step.solve,
+            verifier_env=verifier_env)
+
+    def isolated(self) -> "Task":
+        """This task with its verifier in a fresh sandbox over the workspace (``--isolated-verifier``)."""
+        if self.verifier_env is not None:
+            return self
+        env = harbor_format.verifier_environment(self.path, self.config, force=True) if self.layout == "harbor" \
+            else VerifierEnvironment(self.config.environment, dockerfile=self.dockerfile,
+                                     artifacts=[harbor_format.ARTIFACTS_DIR], source="Dockerfile (a fresh sandbox)")
+        if env.artifacts == [harbor_format.ARTIFACTS_DIR]:  # nothing declared: the working directory
+            workdir = self.config.environment.workdir or _image_workdir(self.dockerfile)
+            if workdir in (None, "/"):
+                raise TaskError("--isolated-verifier needs to know the agent's workspace",
+                                where=f"{self.path}/{'task.toml' if self.layout == 'harbor' else 'Dockerfile'}",
+                                fix='declare it: artifacts = ["/app"] (or set WORKDIR in the Dockerfile)')
+            env.artifacts.append(workdir.rstrip("/"))
+        uploads = [] if env.tests_in_image else self.verifier_uploads
+        return dataclasses.replace(self, verifier_env=env, verifier_uploads=uploads)
 
     @property
     def metadata(self) -> dict:
@@ -64,7 +124,19 @@ class Task:
 
     @property
     def has_oracle(self) -> bool:
+        if self.steps:
+            return all(s.solve is not None for s in self.steps)
         return self.oracle_command is not None
+
+
+def _image_workdir(dockerfile: Path | None) -> str | None:
+    """The last WORKDIR of a Dockerfile (absolute ones only), or None."""
+    found = None
+    for line in (dockerfile.read_text(errors="replace").splitlines() if dockerfile else []):
+        match = re.match(r"\s*WORKDIR\s+(/\S*)", line, re.IGNORECASE)
+        if match:
+            found = match.group(1)
+    return found
 
 
 def is_task_dir(path: Path) -> bool:
@@ -108,16 +180,20 @@ def _dockerfile_problems(dockerfile: Path, file: str, problems: list[Problem]) -
         problems.append(Problem("error", file, "no FROM instruction", "start the Dockerfile with `FROM <image>`"))
 
 
+def _instruction(path: Path, rel: str, problems: list[Problem]) -> str:
+    if not path.is_file():
+        problems.append(Problem("error", rel, "missing", "write the task prompt to instruction.md"))
+        return ""
+    text = strip_canary(path.read_text(errors="replace"))
+    if not text.strip():
+        problems.append(Problem("error", rel, "empty", "write the task prompt to instruction.md"))
+    return text
+
+
 def _load_harbor(task_dir: Path, problems: list[Problem]) -> Task | None:
     config = _read_toml(task_dir / "task.toml", problems)
-    instruction_path = task_dir / "instruction.md"
-    instruction = ""
-    if not instruction_path.is_file():
-        problems.append(Problem("error", "instruction.md", "missing", "write the task prompt to instruction.md"))
-    else:
-        instruction = instruction_path.read_text(errors="replace")
-        if not instruction.strip():
-            problems.append(Problem("error", "instruction.md", "empty", "write the task prompt to instruction.md"))
+    multi = bool(config and config.steps)
+    instruction = "" if multi else _instruction(task_dir / "instruction.md", "instruction.md", problems)
     env_dir = task_dir / "environment"
     dockerfile = env_dir / "Dockerfile"
     compose = next((p for p in (env_dir / "docker-compose.yaml", env_dir / "docker-compose.yml") if p.is_file()), None)
@@ -130,22 +206,35 @@ def _load_harbor(task_dir: Path, problems: list[Problem]) -> Task | None:
     if compose:
         problems.append(Problem("warning", _rel(task_dir, compose),
                                 "multi-container compose environments are not supported yet; only the Dockerfile is used"))
-    tests = task_dir / "tests"
-    if not (tests / "test.sh").is_file():
-        problems.append(Problem("error", "tests/test.sh", "missing",
-                                "add tests/test.sh; it must write /logs/verifier/reward.txt or reward.json"))
-    solve = task_dir / "solution" / "solve.sh"
-    if not solve.is_file():
-        problems.append(Problem("warning", "solution/solve.sh", "missing: the oracle agent cannot run this task"))
     if config is None:
         return None
+    tests = task_dir / "tests"
+    solve = task_dir / "solution" / "solve.sh"
+    verifier_env = harbor_format.verifier_environment(task_dir, config)
+    steps: list[Step] = []
+    if multi:
+        steps, found = harbor_format.load_steps(task_dir, config)
+        problems.extend(Problem(*p) for p in found)
+    else:
+        if not (tests / "test.sh").is_file() and not (verifier_env and verifier_env.tests_in_image):
+            problems.append(Problem("error", "tests/test.sh", "missing",
+                                    "add tests/test.sh; it must write /logs/verifier/reward.txt or reward.json"))
+        if not solve.is_file():
+            problems.append(Problem("warning", "solution/solve.sh", "missing: the oracle agent cannot run this task"))
+    for message in harbor_format.artifact_problems(config):
+        problems.append(Problem("error", "task.toml", message, "collect the output somewhere else, e.g. /app/out"))
+    if verifier_env and verifier_env.dockerfile:
+        _dockerfile_problems(verifier_env.dockerfile, _rel(task_dir, verifier_env.dockerfile), problems)
+    has_solve = solve.is_file() and not multi
     return Task(
-        path=task_dir, name=task_dir.name, layout="harbor", instruction=instruction, config=config,
+        path=task_dir, name=config.task.name if config.task else task_dir.name, layout="harbor",
+        instruction=instruction, config=config,
         build_context=env_dir, dockerfile=dockerfile if dockerfile.is_file() else None, compose_file=compose,
-        verifier_uploads=[(tests, "/tests")], verifier_command="bash /tests/test.sh",
-        oracle_uploads=[(task_dir / "solution", "/solution")] if solve.is_file() else [],
-        oracle_command="bash /solution/solve.sh" if solve.is_file() else None,
-        oracle_script=solve if solve.is_file() else None,
+        verifier_uploads=[] if verifier_env and verifier_env.tests_in_image else [(tests, "/tests")],
+        verifier_command="bash /tests/test.sh",
+        oracle_uploads=[(task_dir / "solution", "/solution")] if has_solve else [],
+        oracle_command="bash /solution/solve.sh" if has_solve else None,
+        oracle_script=solve if has_solve else None, steps=steps, verifier_env=verifier_env,
     )
 
 

@@ -40,6 +40,9 @@ class AgentOutcome:
     record: object | None = None
     """The episode's token record (``tmax.engines.chat.TokenRecord``) when the policy keeps one:
     RL takes it from here, in memory; ``agent/trajectory.json`` is the record on disk."""
+    messages: list[dict] | None = None
+    """The conversation, for agents that keep one: a later step with ``inherit_prior_session``
+    continues it (``Task.session``)."""
 
 
 def oracle(sandbox: Sandbox, task: Task, log_dir: Path, timeout: float) -> AgentOutcome:
@@ -73,10 +76,10 @@ def scripted(sandbox: Sandbox, task: Task, log_dir: Path, timeout: float) -> Age
                         fix="add solution/solve.sh (Harbor) or solution.sh (Terminal-Bench 1)")
     script = task.oracle_script.read_text()
     episode = run_episode(ScriptedPolicy([f"bash <<'TMAX_SCRIPT'\n{script}\nTMAX_SCRIPT"]), sandbox,
-                          task.instruction, workdir="/app", timeout=timeout)
+                          task.instruction, workdir="/app", timeout=timeout, history=task.session)
     save_trajectory(episode, log_dir / "trajectory.json", agent="scripted", task=task.name)
     return AgentOutcome(timed_out="timeout" in episode.exit_reason, metadata={
-        "exit_reason": episode.exit_reason, "n_tool_calls": episode.n_tool_calls})
+        "exit_reason": episode.exit_reason, "n_tool_calls": episode.n_tool_calls}, messages=episode.messages)
 
 
 _SCRIPT_ONLY = re.compile(r"^set(\s+([-+][euxo]+|pipefail))+$")
@@ -116,10 +119,10 @@ def stepwise_agent(config=None) -> Callable:
                             fix="add solution/solve.sh (Harbor) or solution.sh (Terminal-Bench 1)")
         steps = script_steps(task.oracle_script.read_text())
         episode = run_episode(ScriptedPolicy(steps, narrate=False), sandbox, task.instruction, workdir="/app",
-                              timeout=timeout, config=config)
+                              timeout=timeout, config=config, history=task.session)
         save_trajectory(episode, log_dir / "trajectory.json", agent="stepwise", task=task.name)
         return AgentOutcome(timed_out="timeout" in episode.exit_reason, metadata={
-            "exit_reason": episode.exit_reason, "n_tool_calls": episode.n_tool_calls})
+            "exit_reason": episode.exit_reason, "n_tool_calls": episode.n_tool_calls}, messages=episode.messages)
 
     return stepwise
 
@@ -131,14 +134,15 @@ def model_agent(new_policy: Callable[[], object], config=None) -> Callable:
 
     def agent(sandbox: Sandbox, task: Task, log_dir: Path, timeout: float) -> AgentOutcome:
         policy = new_policy()
-        episode = run_episode(policy, sandbox, task.instruction, workdir="/app", timeout=timeout, config=config)
+        episode = run_episode(policy, sandbox, task.instruction, workdir="/app", timeout=timeout, config=config,
+                              history=task.session)
         save_trajectory(episode, log_dir / "trajectory.json", task=task.name)
         usage = episode.usage or {}
         return AgentOutcome(timed_out="agent timeout" in episode.exit_reason,
                             metadata={"exit_reason": episode.exit_reason, "n_tool_calls": episode.n_tool_calls,
                                       "n_format_errors": episode.n_format_errors, "n_turns": len(episode.turns)},
                             n_input_tokens=usage.get("prompt_tokens"), n_output_tokens=usage.get("completion_tokens"),
-                            record=getattr(policy, "record", None))
+                            record=getattr(policy, "record", None), messages=episode.messages)
 
     return agent
 

@@ -6,8 +6,13 @@
    pytest, curl, apt), the offline verifier layer to ``/opt/tmax-verifier`` (copying it costs
    ~0.25 s a trial, most of a short trial's time; tests in plain bash or python skip it).
 3. Run ``bash /tests/test.sh`` in a fresh shell with the task's verifier timeout.
-4. Read ``/logs/verifier/reward.json`` (flat dict; its ``reward`` key, or its only value) or
-   ``/logs/verifier/reward.txt`` (one float); clamp to [0, 1]. test.sh's exit code is ignored.
+4. Read ``/logs/verifier/reward.json`` (flat dict) or ``/logs/verifier/reward.txt`` (one
+   float). test.sh's exit code is ignored. Every key of reward.json is recorded
+   (``VerifierResult.rewards``, Harbor's multi-dimensional reward); the scalar tmax trains on
+   is Harbor's primary reward -- the ``reward`` key, else the only value -- clamped to [0, 1].
+   With several keys and no ``reward`` Harbor names no primary reward (its metrics average
+   each key on its own); tmax then trains on the mean of the keys, each clamped to [0, 1],
+   and says so in the result's warnings.
 
 Terminal-Bench 1 tasks (``run-tests.sh``, no reward file) are scored by the parser their
 ``task.yaml`` names (``pytest``: 1 when pytest's summary shows every test passed), with the
@@ -75,12 +80,22 @@ def parse_reward_json(text: str, where: str = "reward.json",
     if not isinstance(data, dict) or not data:
         raise VerifierError("expected a flat JSON object of numbers", where=where, fix='write e.g. {"reward": 1.0}')
     numbers = {k: float(v) for k, v in data.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    if not numbers:
+        raise VerifierError(f"no number among {sorted(data)[:20]}", where=where, fix='write e.g. {"reward": 1.0}')
+    return primary_reward(numbers, where, warnings), numbers
+
+
+def primary_reward(numbers: dict[str, float], where: str = "rewards", warnings: list[str] | None = None) -> float:
+    """The scalar of a reward dict (see the module docstring): ``reward``, else the only value,
+    else the mean of the values, each clamped to [0, 1]."""
+    warnings = [] if warnings is None else warnings
     if "reward" in numbers:
-        return _clamp(numbers["reward"], where, warnings), numbers
+        return _clamp(numbers["reward"], where, warnings)
     if len(numbers) == 1:
-        return _clamp(next(iter(numbers.values())), where, warnings), numbers
-    raise VerifierError(f"no `reward` key among {sorted(data)[:20]}", where=where,
-                        fix="add a `reward` key holding the total")
+        return _clamp(next(iter(numbers.values())), where, warnings)
+    parts = [_clamp(v, f"{where} [{k}]", warnings) for k, v in numbers.items()]
+    warnings.append(f"{where}: no `reward` key among {len(numbers)} keys; the scalar reward is their mean")
+    return sum(parts) / len(parts)
 
 
 def parse_reward_txt(text: str, where: str = "reward.txt", warnings: list[str] | None = None) -> float:
@@ -141,8 +156,8 @@ def _read(sandbox: Sandbox, path: str, out: Path) -> str | None:
 VERIFIER_DIRS = ("/logs/verifier", "/tests", LAYER_PATH)
 
 
-def _fresh_dirs(shell, task: Task) -> None:
-    dirs = " ".join(VERIFIER_DIRS)
+def _fresh_dirs(shell, task: Task, keep_tests: bool = False) -> None:
+    dirs = " ".join(d for d in VERIFIER_DIRS if not (keep_tests and d == "/tests"))
     # in a subshell with the image's own PATH: the layer's bin/ is not to be trusted until emptied
     check = shell.run(f"(PATH=/usr/sbin:/usr/bin:/sbin:/bin; rm -rf {dirs} 2>/dev/null; mkdir -p {dirs} && "
                       f"for d in {dirs}; do [ -d \"$d\" ] && [ ! -L \"$d\" ] && [ -z \"$(ls -A \"$d\")\" ] "
@@ -162,8 +177,10 @@ def run_verifier(sandbox: Sandbox, task: Task, out_dir: Path) -> VerifierResult:
     if task.layout == "tb1":
         env.setdefault("TEST_DIR", "/tests")
     shell = sandbox.open_shell(env=env)
+    # a verifier image built from tests/Dockerfile holds /tests itself (Harbor: bundled tests); that
+    # sandbox is fresh, the agent never ran in it
     try:
-        _fresh_dirs(shell, task)
+        _fresh_dirs(shell, task, keep_tests=bool(task.verifier_env and task.verifier_env.tests_in_image))
         if needs_layer(task):
             sandbox.upload(prepare_layer(), LAYER_PATH)
         for src, dest in task.verifier_uploads:

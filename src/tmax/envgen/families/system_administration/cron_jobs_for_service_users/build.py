@@ -91,5 +91,7 @@ def build(rng: random.Random, difficulty: int) -> TaskParts:
     data = {"path": cron_file, "jobs": jobs, "users": user_spec, "check_mode": bool(user_spec), "scripts": scripts}
     return TaskParts(instruction, FILES.fill("test_task.py", data=data), solution, files,
                      dockerfile_extra="RUN chmod 0644 /app/bin/*.sh" if scripts else "",
+                     # the verifier sees these besides /app (it runs in a fresh sandbox)
+                     artifacts=["/app", "/etc/cron.d"] + (["/etc/passwd", "/etc/group"] if user_spec else []),
                      knobs={"jobs": n_jobs, "schedule_kinds": len(kinds), "users": len(user_spec),
                             "log_redirect": difficulty >= 3, "fixed_uids_and_script_modes": difficulty >= 4})
