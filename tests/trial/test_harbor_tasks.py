@@ -59,8 +59,8 @@ def test_inherit_prior_session_continues_the_conversation_or_starts_a_fresh_one(
     assert summary.reward == 1.0
 
     def users(step):
-        messages = json.loads((summary.trial_dir / "steps" / step / "agent" / "trajectory.json").read_text())["messages"]
-        return [m["content"] for m in messages if m["role"] == "user"], [m for m in messages if m["role"] == "system"]
+        steps = json.loads((summary.trial_dir / "steps" / step / "agent" / "trajectory.json").read_text())["steps"]
+        return [m["message"] for m in steps if m["source"] == "user"], [m for m in steps if m["source"] == "system"]
 
     first, _ = users("1_create")
     second, systems = users("2_extend")  # inherit_prior_session = true: step 1's turns, then its own
@@ -91,7 +91,7 @@ def test_isolated_verifier_option_verifies_any_task_in_a_fresh_sandbox(tmp_path,
     shared, _ = trial(tmp_path, task)
     assert shared.reward == 0.0  # the shared verifier sees the agent's /tmp
     isolated, result = trial(tmp_path, task, isolated_verifier=True)
-    assert isolated.reward == 1.0 and result["config"]["isolated_verifier"] is True
+    assert isolated.reward == 1.0 and result["isolated_verifier"] is True
     assert result["environment"]["verifier_environments"] == {
         "task": "environment/ (a fresh sandbox of the agent's image)"}
 

@@ -44,7 +44,7 @@ def _evals_key(result: dict) -> str:
 
 def _reward(result: dict) -> float:
     rewards = (result.get("verifier_result") or {}).get("rewards") or {}
-    value = rewards.get("reward")
+    value = result.get("reward", rewards.get("reward"))  # tmax's scalar (a multi-dimensional reward has no key)
     return float(value) if isinstance(value, (int, float)) else 0.0
 
 

@@ -167,7 +167,10 @@ def agent_context(outcome) -> dict:
 def set_verdict(result: dict, verdict) -> None:
     """Record a ``VerifierResult``: Harbor's rewards (``reward`` clamped, as tmax scores it) and
     tmax's details beside them."""
-    result["verifier_result"] = {"rewards": {**verdict.rewards, "reward": verdict.reward},
+    rewards = dict(verdict.rewards)
+    if "reward" in rewards or not rewards:  # a multi-dimensional reward stays as written; tmax's scalar is "reward"
+        rewards["reward"] = verdict.reward
+    result["verifier_result"] = {"rewards": rewards,
                                  "source": verdict.source, "exit_code": verdict.exit_code, "warnings": verdict.warnings}
     result["reward"] = verdict.reward
     if verdict.failure:
