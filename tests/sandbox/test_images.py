@@ -35,3 +35,13 @@ def test_flags_stage_names_and_unknown_images():
     assert lines[5] == "FROM localhost/mine:1"  # present locally: kept
     assert [s["from"] for s in subs] == ["python:3.13-slim-bookworm",
                                          "ghcr.io/laude-institute/t-bench/python-3-13:20250620"]
+
+
+def test_docker_hub_images_through_ecr_public_resolve_too():
+    """Public task collections name Docker Hub's official images through Amazon's mirror."""
+    for image in ("public.ecr.aws/docker/library/python:3.11-slim", "public.ecr.aws/docker/library/ubuntu:24.04",
+                  "public.ecr.aws/docker/library/debian:bookworm"):
+        text, subs = rewrite_from_lines(f"FROM {image}\n", present=absent)
+        assert text.splitlines()[0] == f"FROM {BASE_IMAGE}" and subs == [{"from": image, "to": BASE_IMAGE}]
+    text, _ = rewrite_from_lines("FROM public.ecr.aws/someone/else:1\n", present=absent)
+    assert text.splitlines()[0] == "FROM public.ecr.aws/someone/else:1"

@@ -49,6 +49,10 @@ ALIASES: dict[str, str] = {
     "docker.io/library/ubuntu:*": BASE_IMAGE,
     "docker.io/library/debian:*": BASE_IMAGE,
     "docker.io/library/python:*": BASE_IMAGE,
+    # Docker Hub's official images through Amazon's public mirror (ECR Public), as task collections name them
+    "public.ecr.aws/docker/library/ubuntu:*": BASE_IMAGE,
+    "public.ecr.aws/docker/library/debian:*": BASE_IMAGE,
+    "public.ecr.aws/docker/library/python:*": BASE_IMAGE,
 }
 """Image patterns (fnmatch) that resolve to a local base when the image itself is absent."""
 
