@@ -89,8 +89,11 @@ sleep 1
 
 
 # short agent and verifier timeouts: an attack that freezes the sandbox (SIGSTOP) must end in a
-# timeout scored 0, and the suite should not wait the default 10 minutes for it
-SHORT = 'version = "1.0"\n[agent]\ntimeout_sec = 15\n[verifier]\ntimeout_sec = 30\n'
+# timeout scored 0, and the suite should not wait the default 10 minutes for it. A disk of 512 MB:
+# the host may lose up to storage_mb while a sandbox lives (and until tmax's podman store hands
+# freed blocks back, which it does asynchronously), so the 1 GB host check needs a smaller limit.
+SHORT = ('version = "1.0"\n[agent]\ntimeout_sec = 15\n[verifier]\ntimeout_sec = 30\n'
+         '[environment]\nstorage_mb = 512\n')
 
 
 def _short_trial(tmp_path: Path, name: str, solve: str, backend: str) -> tuple[float | None, dict]:
