@@ -73,10 +73,11 @@ def _host_state() -> tuple[str, int]:
     return Path("/proc/sys/kernel/core_pattern").read_text(), shutil.disk_usage("/").free
 
 
-@pytest.mark.parametrize("attack", sorted(ATTACKS))
-def test_attack_scores_exactly_zero_and_the_next_trial_is_fine(tmp_path, backend, attack):
+def scores_zero_and_the_next_trial_is_fine(tmp_path: Path, attack: str, backend: str, run) -> None:
+    """``run()`` plays the attack's trial: reward exactly 0, no masked error, the host's core
+    pattern and free disk unchanged, then an honest trial of the same image scores 1."""
     core_before, free_before = _host_state()
-    reward, result = _trial(tmp_path, attack, ATTACKS[attack], backend)
+    reward, result = run()
     assert result["exception_info"] is None, result["exception_info"]
     assert reward == 0.0, result["verifier_result"]
     core_after, free_after = _host_state()
@@ -85,6 +86,12 @@ def test_attack_scores_exactly_zero_and_the_next_trial_is_fine(tmp_path, backend
     honest, after = _trial(tmp_path, f"{attack}-next", "touch /app/done\n", backend,
                            test="[ -f /app/done ] && echo 1 > /logs/verifier/reward.txt || echo 0 > /logs/verifier/reward.txt\n")
     assert honest == 1.0 and after["exception_info"] is None
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_attack_scores_exactly_zero_and_the_next_trial_is_fine(tmp_path, backend, attack):
+    scores_zero_and_the_next_trial_is_fine(tmp_path, attack, backend,
+                                           lambda: _trial(tmp_path, attack, ATTACKS[attack], backend))
 
 
 def test_host_loopback_port_is_unreachable(tmp_path, backend):

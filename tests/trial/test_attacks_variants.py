@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.tasks.test_task import make_task
-from tests.trial.test_attacks import ATTACKS, DOCKERFILE, HONEST, _host_state, _trial, backend  # noqa: F401 (fixture)
+from tests.trial.test_attacks import (  # noqa: F401 (backend: a fixture)
+    ATTACKS, DOCKERFILE, HONEST, _trial, backend, scores_zero_and_the_next_trial_is_fine)
 from tmax.tasks import load_task
 from tmax.trial import run_trial
 
@@ -106,16 +107,8 @@ def _short_trial(tmp_path: Path, name: str, solve: str, backend: str) -> tuple[f
 @pytest.mark.parametrize("round_", ROUNDS, ids=lambda r: f"round{r}")
 @pytest.mark.parametrize("attack", sorted(VARIANTS))
 def test_variant_scores_exactly_zero_and_the_next_trial_is_fine(tmp_path, backend, attack, round_):
-    core_before, free_before = _host_state()
-    reward, result = _short_trial(tmp_path, attack, VARIANTS[attack], backend)
-    assert result["exception_info"] is None, result["exception_info"]
-    assert reward == 0.0, result["verifier_result"]
-    core_after, free_after = _host_state()
-    assert core_after == core_before
-    assert free_before - free_after < 1 << 30
-    honest, after = _trial(tmp_path, f"{attack}-next", "touch /app/done\n", backend,
-                           test="[ -f /app/done ] && echo 1 > /logs/verifier/reward.txt || echo 0 > /logs/verifier/reward.txt\n")
-    assert honest == 1.0 and after["exception_info"] is None
+    scores_zero_and_the_next_trial_is_fine(tmp_path, attack, backend,
+                                           lambda: _short_trial(tmp_path, attack, VARIANTS[attack], backend))
 
 
 @pytest.mark.skipif(len(ROUNDS) < 2, reason="set TMAX_ATTACK_ROUNDS=N to repeat the first suite N times")
