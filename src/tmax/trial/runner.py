@@ -86,17 +86,10 @@ def _verify(sandbox, task: Task, out_dir: Path, fresh_sandbox, keep_agent_proces
             sandbox.end_processes()
         if start_verifier is not None:  # a separate verifier: a fresh sandbox over the workspace
             return run_isolated_verifier(sandbox, task, out_dir, start_verifier)
-        found, suspect = tampering(sandbox.image_changes()) if hasattr(sandbox, "image_changes") else ([], [])
-        if on_tampering == "strict":
-            found, suspect = sorted(found + suspect), []
-        if found and on_tampering != "warn":
-            raise VerifierError(f"the agent replaced what the verifier runs: {', '.join(found[:10])}"
-                                + (f" and {len(found) - 10} more" if len(found) > 10 else ""),
-                                where="the sandbox's root against its image",
-                                fix="a task that must change these files can be run with on_tampering='warn'")
+        changed = _tampered(sandbox, on_tampering)
         verdict = run_verifier(sandbox, task, out_dir)
-        if found or suspect:
-            verdict.warnings.append(f"the agent changed files the verifier may run: {', '.join((found + suspect)[:10])}")
+        if changed:
+            verdict.warnings.append(f"the agent changed files the verifier may run: {', '.join(changed[:10])}")
         return verdict
     except VerifierError as exc:
         return VerifierResult.failed("verifier", exc)
@@ -108,6 +101,22 @@ def _verify(sandbox, task: Task, out_dir: Path, fresh_sandbox, keep_agent_proces
         except SandboxError:
             raise exc from None  # the host or runtime fails without the agent: infrastructure
         return VerifierResult.failed("sandbox", exc)
+
+
+def _tampered(sandbox, on_tampering: str) -> list[str]:
+    """What the agent changed of the verifier's programs and start-up hooks (writable roots
+    only); raises the VerifierError that scores 0 where ``on_tampering`` says so."""
+    if not hasattr(sandbox, "image_changes"):
+        return []
+    replaced, suspect = tampering(sandbox.image_changes())
+    if on_tampering == "strict":
+        replaced, suspect = sorted(replaced + suspect), []
+    if replaced and on_tampering != "warn":
+        raise VerifierError(f"the agent replaced what the verifier runs: {', '.join(replaced[:10])}"
+                            + (f" and {len(replaced) - 10} more" if len(replaced) > 10 else ""),
+                            where="the sandbox's root against its image",
+                            fix="a task that must change these files can be run with on_tampering='warn'")
+    return replaced + suspect
 
 
 def _views(task: Task) -> dict:
