@@ -67,19 +67,38 @@ EXPLORE = ["read_secret", "find_word", "run_tool", "count_files"]
 
 @pytest.mark.slow  # builds one small image per fixture layout: ~40 s on a fresh machine, ~5 s cached
 def test_exploration_kinds_oracle_one_noop_zero_answer_not_in_the_instruction(tmp_path, podman_image):
-    """Each new kind: the oracle (a look-then-act path, run step by step as SFT sees it) scores
-    1, doing nothing scores 0, and the right answer never appears in the instruction."""
-    _, heldout = split(tmp_path / "tasks", 4, 4, seed=0, kinds=EXPLORE)
-    assert {d.name.rsplit("-", 2)[0].replace("-", "_") for d in heldout.iterdir()} == set(EXPLORE)
-    for kind in EXPLORE:
-        task = load_task(next(heldout.glob(f"{kind.replace('_', '-')}-*")))
-        answer = task.oracle_script.read_text().split("echo ")[1].split(" >")[0]
-        assert answer not in task.instruction, task.name
-        assert run_trial(task, tmp_path / "jobs", agent="stepwise", backend="bwrap").reward == 1.0, task.name
-        assert run_trial(task, tmp_path / "jobs", agent="noop", backend="bwrap").reward == 0.0, task.name
+    """Each new kind, with a looking and a known-answer solution: the oracle (run step by step
+    as SFT sees it) scores 1 either way, doing nothing scores 0, and the right answer never
+    appears in the instruction."""
+    for share in (0.0, 1.0):
+        _, heldout = split(tmp_path / f"tasks-{share}", 4, 4, seed=0, kinds=EXPLORE, known_share=share)
+        assert {d.name.rsplit("-", 2)[0].replace("-", "_") for d in heldout.iterdir()} == set(EXPLORE)
+        for kind in EXPLORE:
+            task = load_task(next(heldout.glob(f"{kind.replace('_', '-')}-*")))
+            answer = task.oracle_script.read_text().split("echo ")[1].split(" >")[0]
+            assert answer not in task.instruction, task.name
+            assert run_trial(task, tmp_path / "jobs", agent="stepwise", backend="bwrap").reward == 1.0, task.name
+            assert run_trial(task, tmp_path / "jobs", agent="noop", backend="bwrap").reward == 0.0, task.name
 
 
-def test_run_tool_first_try_fails_and_a_guess_gets_half(tmp_path, podman_image):
+def test_known_share_picks_solutions_that_never_look_and_keeps_the_instances(tmp_path):
+    """share 0: every solution looks before it answers; share 1: none does (it lists /app, which
+    reads the same in every layout, and writes the answer); 0.5: about half. The instances
+    (kind, layout, answer file) are the same whatever the share."""
+    def looks(folder):
+        solutions = [(d / "solution" / "solve.sh").read_text() for d in sorted(folder.iterdir())]
+        return [not any(line == "ls /app" for line in s.splitlines()) for s in solutions]
+
+    dirs = {share: split(tmp_path / str(share), 40, 8, seed=2, kinds=EXPLORE, known_share=share)[0]
+            for share in (0.0, 0.5, 1.0)}
+    assert all(looks(dirs[0.0])) and not any(looks(dirs[1.0]))
+    assert 10 <= sum(looks(dirs[0.5])) <= 30
+    assert _instances(dirs[0.0]) == _instances(dirs[0.5]) == _instances(dirs[1.0])
+    with pytest.raises(ValueError, match="known_share"):
+        split(tmp_path / "bad", 4, 2, kinds=EXPLORE, known_share=1.5)
+
+
+def test_run_tool_first_try_fails_and_a_wrong_guess_gets_nothing(tmp_path, podman_image):
     _, heldout = split(tmp_path / "tasks", 2, 2, seed=1, kinds=["run_tool"])
     task = load_task(next(heldout.iterdir()))
     target = task.instruction.split("word to ")[1].rstrip(".\n")
@@ -92,7 +111,7 @@ def test_run_tool_first_try_fails_and_a_guess_gets_half(tmp_path, podman_image):
         sandbox.exec(f"echo wrong > {target}")
         return AgentOutcome()
 
-    assert run_trial(task, tmp_path / "jobs", agent=guess, backend="bwrap").reward == 0.5
+    assert run_trial(task, tmp_path / "jobs", agent=guess, backend="bwrap").reward == 0.0  # all or nothing
     assert seen["direct"].exit_code != 0  # not executable: the obvious first command fails
 
 

@@ -109,3 +109,10 @@ def test_section_seed_that_contradicts_seed_and_unknown_kinds_are_clear_errors()
         build_config(RecipeConfig, {"rl": {"seed": 5}}, "x.toml")
     with pytest.raises(ConfigError, match="choose from"):
         build_config(RecipeConfig, {"tasks": {"kinds": ["write_words"]}}, "x.toml")
+
+
+def test_more_tasks_than_the_kinds_have_is_a_config_error_naming_the_fields(tmp_path):
+    cfg = RecipeConfig.model_validate({"out": str(tmp_path / "run"), "tasks": {"n_train": 5000, "kinds": ["run_tool"]}})
+    with pytest.raises(ConfigError, match="ask for fewer") as caught:
+        run_recipe(cfg, log=lambda _: None)
+    assert caught.value.where.startswith("[tasks]") and "tasks.kinds" in caught.value.fix

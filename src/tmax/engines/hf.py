@@ -14,6 +14,7 @@ callers are batched by ``tmax.engines.batching.Batcher`` instead.
 
 from __future__ import annotations
 
+import inspect
 import secrets
 import threading
 from pathlib import Path
@@ -80,6 +81,8 @@ class HFEngine:
         self.stop_ids = {tokenizer.eos_token_id, *(eos if isinstance(eos, list) else [eos])} - {None}
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self._lock = threading.Lock()
+        # the KV cache's keyword: `cache` from transformers 5.2x on, `past_key_values` before
+        self._cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
         self.version = 0  # the policy version of the weights (bumped by load_weights)
 
     def load_weights(self, state_dict: dict, version: int) -> None:
@@ -117,8 +120,8 @@ class HFEngine:
         with torch.no_grad():
             for _ in range(params.max_tokens):
                 out = self.model(input_ids=ids, attention_mask=attn, position_ids=positions,
-                                 past_key_values=cache, use_cache=True, logits_to_keep=1)
-                cache = out.past_key_values
+                                 use_cache=True, logits_to_keep=1, **{self._cache_arg: cache})
+                cache = getattr(out, self._cache_arg)
                 token, logprob = _sample(out.logits[:, -1, :].float(), params, generator)  # [B], [B]
                 token = torch.where(done, torch.full_like(token, self.pad_id), token)
                 tokens.append(token)

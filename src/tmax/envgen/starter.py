@@ -136,16 +136,17 @@ KINDS: dict[str, tuple[str, Callable[[random.Random], tuple[tuple, TaskParts]]]]
 DEFAULT_KINDS = ("write_word", "make_dir", "copy_word", "count_to", "two_lines", "add_numbers")
 
 
-def _instances(n: int, rng: random.Random, exclude: set[tuple], kinds: list[str]
+def _instances(n: int, rng: random.Random, exclude: set[tuple], kinds: list[str], known_share: float = 0.0
                ) -> list[tuple[str, tuple, TaskParts]]:
     """``n`` distinct task instances, ``kinds`` in turn (a kind whose instances run out drops
-    out), none whose key is in ``exclude``."""
+    out), none whose key is in ``exclude``. ``known_share``: see ``tmax.envgen.starter_explore``."""
     kinds, found, misses = list(kinds), [], 0
     while len(found) < n:
         if not kinds:
             raise ValueError(f"cannot draw {n} distinct starter tasks (about {len(exclude)} exist); ask for fewer")
         kind = kinds[len(found) % len(kinds)]
-        key, parts = KINDS[kind][1](rng)
+        make = KINDS[kind][1]
+        key, parts = make(rng, known_share) if kind in EXPLORE_KINDS else make(rng)
         if key in exclude:
             misses += 1
             if misses > 500:  # this kind has no unused instance left
@@ -176,21 +177,26 @@ def _deal(pool: list[tuple[str, tuple, TaskParts]], n: int) -> list[bool]:
 
 
 def split(out: Path, n_train: int, n_heldout: int, seed: int = 0, n_rl: int = 0,
-          kinds: list[str] | tuple[str, ...] = DEFAULT_KINDS) -> tuple[Path, ...]:
+          kinds: list[str] | tuple[str, ...] = DEFAULT_KINDS, known_share: float = 0.0) -> tuple[Path, ...]:
     """Write ``out/heldout`` (drawn first), ``out/train`` and, when ``n_rl`` > 0, ``out/rl``, all
     disjoint, from the starter ``kinds`` (names in ``KINDS``); returns ``(train, heldout)``,
     plus ``rl`` when asked for.
 
     ``train`` and ``rl`` are dealt from one draw of ``n_train + n_rl`` instances, spread evenly,
-    so both get a share of every kind (some kinds have only a few dozen instances)."""
+    so both get a share of every kind (some kinds have only a few dozen instances).
+    ``known_share``: the share of exploration-kind instances whose reference solution writes the
+    known answer without looking (``tmax.envgen.starter_explore``); only the train split's
+    solutions are ever imitated."""
+    if not 0.0 <= known_share <= 1.0:
+        raise ValueError(f"known_share must be between 0 and 1, got {known_share}")
     unknown = [k for k in kinds if k not in KINDS]
     if unknown or not kinds:
         raise ValueError(f"unknown starter kind(s) {unknown} (or none given); choose from {', '.join(KINDS)}")
     out = Path(out)
     rng = random.Random(f"starter:{seed}")
     seen: set[tuple] = set()
-    heldout = _instances(n_heldout, rng, seen, list(kinds))
-    pool = _instances(n_train + n_rl, rng, seen, list(kinds))
+    heldout = _instances(n_heldout, rng, seen, list(kinds), known_share)
+    pool = _instances(n_train + n_rl, rng, seen, list(kinds), known_share)
     to_rl = _deal(pool, n_rl)
     subsets = {"heldout": heldout, "train": [x for x, r in zip(pool, to_rl) if not r],
                "rl": [x for x, r in zip(pool, to_rl) if r]}

@@ -43,6 +43,9 @@ class TasksSection(BaseModel):
     n_heldout: int = Field(48, gt=0, description="Held-out starter tasks (unseen instances) for evaluation.")
     kinds: list[str] = Field(default_factory=lambda: list(DEFAULT_KINDS),
                              description="Starter task kinds to draw from, in turn (tmax.envgen.starter.KINDS).")
+    known_share: float = Field(0.0, ge=0, le=1, description="Share of exploration-kind tasks whose reference "
+                               "solution writes the answer its author knows instead of looking it up "
+                               "(tmax.envgen.starter_explore): the SFT student learns to guess that often.")
 
     @field_validator("kinds")
     @classmethod

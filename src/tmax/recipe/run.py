@@ -103,6 +103,17 @@ def _oracle(cfg: RecipeConfig, out: Path, train_dir: Path, progress, tries: int 
                      where=str(job), fix="see exception_info in their result.json; rerun `tmax recipe` to resume")
 
 
+def _tasks(cfg: RecipeConfig, out: Path) -> None:
+    from tmax.envgen.starter import split
+
+    try:
+        split(out / "tasks", cfg.tasks.n_train, cfg.tasks.n_heldout, cfg.seed, n_rl=cfg.tasks.n_rl,
+              kinds=cfg.tasks.kinds, known_share=cfg.tasks.known_share)
+    except ValueError as e:  # more tasks asked for than the kinds have distinct instances
+        raise ConfigError(str(e), where="[tasks] n_train + n_rl + n_heldout",
+                          fix="ask for fewer tasks, or add kinds to tasks.kinds") from None
+
+
 def _check_saved(out: Path, cfg: RecipeConfig) -> None:
     saved = out / "recipe.json"
     if saved.exists() and json.loads(saved.read_text()) != cfg.model_dump(mode="json"):
@@ -118,7 +129,6 @@ def run_recipe(cfg: RecipeConfig, *, log: Callable[[str], None] = _log_default, 
     """Run (or resume) every stage; returns the report path. ``progress(stage)`` returns an
     ``on_trial``/``on_step`` callback for that stage (the CLI draws bars with it)."""
     from tmax.engines.tiny import build_tiny_model
-    from tmax.envgen.starter import split
     from tmax.recipe.report import write_report
     from tmax.cluster import TRAINERS
     from tmax.rl.train import train
@@ -146,8 +156,7 @@ def run_recipe(cfg: RecipeConfig, *, log: Callable[[str], None] = _log_default, 
     sft_cfg = cfg.sft_config(str(init), [str(oracle)], str(out / "sft"))
     sft_model = model_dir(sft_cfg)
     rl_cfg = cfg.rl_config(str(sft_model), [str(rl_dir)], str(out / "rl"))
-    stage("tasks", lambda: split(out / "tasks", cfg.tasks.n_train, cfg.tasks.n_heldout, cfg.seed,
-                                 n_rl=cfg.tasks.n_rl, kinds=cfg.tasks.kinds))
+    stage("tasks", lambda: _tasks(cfg, out))
     stage("oracle", lambda: _oracle(cfg, out, train_dir, progress))
     stage("model", lambda: build_tiny_model(init, cfg.model, _texts_for_tokenizer(train_dir, oracle)))
     stage("sft", lambda: train_sft(sft_cfg, on_step=progress("sft")))

@@ -133,13 +133,16 @@ def bootstrap(*, force: bool = False, host_ca: bool = True, engine: str = "podma
                    "ENV LANG=C.UTF-8", "ENV DEBIAN_FRONTEND=noninteractive",
                    f"ENV PIP_CERT={HOST_CA_BUNDLE}", f"ENV SSL_CERT_FILE={HOST_CA_BUNDLE}",
                    f"ENV REQUESTS_CA_BUNDLE={HOST_CA_BUNDLE}", "WORKDIR /", 'CMD ["bash"]']
-        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+        tar = subprocess.Popen(["tar", "-C", str(root), "--exclude=./.tmax-used", "-c", "."], stdout=subprocess.PIPE)
         args = [*engine_argv(engine), "import"] + [a for c in changes for a in ("--change", c)] + ["-", BASE_IMAGE]
         proc = subprocess.run(args, stdin=tar.stdout, capture_output=True, text=True)
         tar.wait()
         if proc.returncode != 0:
             raise SandboxError(f"{engine} import failed: {proc.stderr.strip()}", where="tmax images bootstrap",
                                fix=f"check `{engine} info` works on this machine")
+        from tmax.sandbox.layered import mark_imported
+
+        mark_imported(root, image_field(BASE_IMAGE, "{{.Id}}", engine))  # task rootfs dirs may start from root
     global BASE_GENERATION
     BASE_GENERATION += 1  # environments prepared earlier in this process were built on the old base
     return BASE_IMAGE
@@ -261,8 +264,15 @@ def export_rootfs(image: str, engine: str = "podman") -> Path:
 
 
 def _export(image: str, engine: str, dest: Path) -> None:
+    from tmax.sandbox.layered import rootfs_from_base
+
     tmp = dest.with_name(dest.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
+    if rootfs_from_base(image, BASE_IMAGE, base_rootfs(), tmp, engine):  # the base + what the image changed
+        (tmp / ".tmax-complete").touch()
+        shutil.rmtree(dest, ignore_errors=True)
+        tmp.rename(dest)
+        return
     tmp.mkdir(parents=True)
     cid = subprocess.run([*engine_argv(engine), "create", image, "true"], capture_output=True, text=True,
                          check=True).stdout.strip()
@@ -277,6 +287,7 @@ def _export(image: str, engine: str, dest: Path) -> None:
         from tmax.sandbox.cache import dedupe_against
 
         dedupe_against(tmp, base)
+    (tmp / ".tmax-used").unlink(missing_ok=True)  # a base imported with its last-use marker: not ours
     (tmp / ".tmax-complete").touch()
     shutil.rmtree(dest, ignore_errors=True)
     tmp.rename(dest)

@@ -1,0 +1,91 @@
+"""A task image's rootfs made from the base rootfs plus the image's changes equals the one
+``podman export`` gives, and making it never touches the base rootfs."""
+
+from __future__ import annotations
+
+import filecmp
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tmax.sandbox import images, layered
+from tmax.sandbox.container_cli import engine_argv
+
+# tmax's own markers, and the empty /etc/hosts that `podman create` adds to a container (not
+# part of the image, so not of the rootfs made from it)
+MARKERS = {".tmax-used", ".tmax-complete", "etc/hosts"}
+
+
+def _tree(root: Path) -> dict[str, tuple]:
+    """path -> (type and mode, owner, size, mtime or link target) of everything under root."""
+    out = {}
+    for here, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(here, name)
+            rel = os.path.relpath(path, root)
+            if rel in MARKERS:
+                continue
+            st = os.lstat(path)
+            extra = os.readlink(path) if stat.S_ISLNK(st.st_mode) else (
+                None if stat.S_ISDIR(st.st_mode) else st.st_mtime_ns // 10**9)
+            out[rel] = (st.st_mode, st.st_uid, st.st_gid, 0 if stat.S_ISDIR(st.st_mode) else st.st_size, extra)
+    return out
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_base_plus_changes_equals_the_full_export_and_leaves_the_base_alone(podman_image, tmp_path):
+    base = images.base_rootfs()
+    if not layered._marker(base).is_file():
+        pytest.skip("the base rootfs has no import marker (made by `tmax images bootstrap` since it imports)")
+    (tmp_path / "ctx" / "app").mkdir(parents=True)
+    (tmp_path / "ctx" / "app" / "data.txt").write_text("fixture\n")
+    (tmp_path / "ctx" / "Dockerfile").write_text(
+        f"FROM {podman_image}\nCOPY app/ /app/\n"
+        "RUN echo changed >> /etc/issue && chmod 600 /etc/issue.net && rm /etc/motd && "
+        "mkdir -p /opt/new/deep && echo x > /opt/new/deep/f && ln -s /etc/hostname /app/link && "
+        "rm -rf /usr/share/doc/bash && chmod 4755 /app/data.txt\n")
+    watched = {p: (_digest(base / p), os.lstat(base / p).st_mode) for p in ("etc/issue", "etc/issue.net", "etc/motd")}
+    built = images.build_image("layered-test", tmp_path / "ctx" / "Dockerfile", tmp_path / "ctx")
+    fast, full = tmp_path / "cache" / "fast", tmp_path / "cache" / "full"
+    try:
+        assert layered.rootfs_from_base(built.tag, images.BASE_IMAGE, base, fast)
+        full.mkdir()
+        cid = subprocess.run([*engine_argv("podman"), "create", built.tag, "true"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+        try:
+            exp = subprocess.Popen([*engine_argv("podman"), "export", cid], stdout=subprocess.PIPE)
+            subprocess.run(["tar", "-C", str(full), "-x"], stdin=exp.stdout, check=True)
+            exp.wait()
+        finally:
+            subprocess.run([*engine_argv("podman"), "rm", "-f", cid], capture_output=True)
+        a, b = _tree(fast), _tree(full)
+        assert a.keys() == b.keys(), sorted(a.keys() ^ b.keys())[:10]
+        assert {k for k in a if a[k] != b[k]} == set()
+        for rel, (mode, *_) in a.items():
+            if stat.S_ISREG(mode):
+                assert filecmp.cmp(fast / rel, full / rel, shallow=False), rel
+        assert (fast / "etc/issue").read_text().endswith("changed\n") and not (fast / "etc/motd").exists()
+        assert os.lstat(fast / "usr/bin/bash").st_ino == os.lstat(base / "usr/bin/bash").st_ino  # shared, not copied
+        after = {p: (_digest(base / p), os.lstat(base / p).st_mode) for p in watched}
+        assert after == watched
+    finally:
+        subprocess.run([*engine_argv("podman"), "rmi", "-f", built.tag], capture_output=True)
+        shutil.rmtree(fast, ignore_errors=True)
+
+
+def test_an_image_not_imported_from_this_base_is_exported_whole(tmp_path, podman_image):
+    """No marker beside the tree (or another image id in it): False, and nothing left behind."""
+    fake_base = tmp_path / "base"
+    fake_base.mkdir()
+    assert not layered.rootfs_from_base(podman_image, images.BASE_IMAGE, fake_base, tmp_path / "out")
+    layered.mark_imported(fake_base, "not-the-id")
+    assert not layered.rootfs_from_base(podman_image, images.BASE_IMAGE, fake_base, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
