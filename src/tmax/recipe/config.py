@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from tmax.engines.base import SamplingParams
 from tmax.engines.tiny import TinyConfig
-from tmax.envgen.starter import DEFAULT_KINDS, KINDS
+from tmax.envgen.starter import KINDS
 from tmax.harness.loop import HarnessConfig
 from tmax.rl.config import TrainConfig
 from tmax.sft.train import SFTConfig
@@ -29,6 +29,11 @@ TINY_SYSTEM = "Solve the task with the bash tool. When it is done, run: echo {{ 
 TINY_INSTANCE = "{{ instruction | trim }}"
 
 
+# The recipe's kinds: the answer is in the sandbox, so RL has something imitation leaves (see
+# tasks.known_share and docs/tiny-recipe). tmax.envgen.starter.DEFAULT_KINDS copy values instead.
+RECIPE_KINDS = ("read_secret", "find_word", "run_tool", "count_files")
+
+
 def _tiny_harness() -> HarnessConfig:
     return HarnessConfig(max_tool_calls=8, command_timeout_sec=30, max_format_errors=2,
                          system_prompt=TINY_SYSTEM, instance_prompt=TINY_INSTANCE)
@@ -38,12 +43,12 @@ class TasksSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     n_train: int = Field(200, gt=0, description="Starter tasks whose oracle trajectories are the SFT data.")
-    n_rl: int = Field(200, ge=0, description="Starter tasks for RL, none of them in the SFT data "
+    n_rl: int = Field(100, ge=0, description="Starter tasks for RL, none of them in the SFT data "
                                              "(0: RL on the SFT tasks).")
     n_heldout: int = Field(48, gt=0, description="Held-out starter tasks (unseen instances) for evaluation.")
-    kinds: list[str] = Field(default_factory=lambda: list(DEFAULT_KINDS),
+    kinds: list[str] = Field(default_factory=lambda: list(RECIPE_KINDS),
                              description="Starter task kinds to draw from, in turn (tmax.envgen.starter.KINDS).")
-    known_share: float = Field(0.0, ge=0, le=1, description="Share of exploration-kind tasks whose reference "
+    known_share: float = Field(0.5, ge=0, le=1, description="Share of exploration-kind tasks whose reference "
                                "solution writes the answer its author knows instead of looking it up "
                                "(tmax.envgen.starter_explore): the SFT student learns to guess that often.")
 
@@ -59,8 +64,8 @@ class TasksSection(BaseModel):
 class EvalSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    runs: int = Field(12, gt=1, description="Runs over the held-out tasks per model (mean ± SEM over runs).")
-    concurrency: int = Field(8, gt=0, description="Trials at once.")
+    runs: int = Field(8, gt=1, description="Runs over the held-out tasks per model (mean ± SEM over runs).")
+    concurrency: int = Field(16, gt=0, description="Trials at once (one engine batch of 16).")
     sampling: SamplingParams = Field(default_factory=lambda: SamplingParams(temperature=1.0, max_tokens=96),
                                      description="Sampling for evaluation (the policy RL trains: temperature 1).")
     rl_every: int = Field(10, ge=0, description="Evaluate the RL policy on the held-out tasks every this many RL "
@@ -84,12 +89,12 @@ _SEEDED = ("tasks", "model", "sft", "rl")  # sections whose seed the top-level o
 
 
 def _sft_defaults() -> dict:
-    return {"epochs": 30, "lr": 1.5e-3, "lr_schedule": "cosine", "warmup_steps": 50, "examples_per_step": 4,
+    return {"epochs": 20, "lr": 1.5e-3, "lr_schedule": "cosine", "warmup_steps": 50, "examples_per_step": 4,
             "min_tool_calls": 3, "micro_batch_tokens": 1024}
 
 
 def _rl_defaults() -> dict:
-    return {"steps": 60, "group_size": 8, "tasks_per_step": 4, "max_pulls": 16, "async_steps": 1, "lr": 1e-4,
+    return {"steps": 40, "group_size": 8, "tasks_per_step": 4, "max_pulls": 16, "async_steps": 1, "lr": 1e-4,
             "rollout_concurrency": 16, "checkpoint_every": 10, "max_context_tokens": 4096,
             "sampling": {"temperature": 1.0, "max_tokens": 96}, "step": {"micro_batch_tokens": 2048}}
 
