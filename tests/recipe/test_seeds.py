@@ -14,7 +14,7 @@ from tmax.recipe.seeds import across_seeds, mean_and_se, parse_seeds, run_seeds,
 
 
 def test_seed_gain_against_twice_the_combined_se():
-    g = seed_gain(0.751, 0.010, 0.795, 0.010)  # the committed example run: +0.044, SE sqrt(2) x 0.01
+    g = seed_gain(0.751, 0.010, 0.795, 0.010)  # an earlier example run: +0.044, SE sqrt(2) x 0.01
     assert g["gain"] == pytest.approx(0.044) and g["combined_se"] == pytest.approx(0.0141421356)
     assert g["two_se"] == pytest.approx(0.0282842712) and g["passed"] is False  # > 2 SE, but < +0.08
     g = seed_gain(0.60, 0.03, 0.72, 0.04)       # SE = sqrt(0.0009 + 0.0016) = 0.05

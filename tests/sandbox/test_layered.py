@@ -89,3 +89,22 @@ def test_an_image_not_imported_from_this_base_is_exported_whole(tmp_path, podman
     layered.mark_imported(fake_base, "not-the-id")
     assert not layered.rootfs_from_base(podman_image, images.BASE_IMAGE, fake_base, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_without_the_fast_path_the_whole_export_still_shares_the_base_files(podman_image, tmp_path, monkeypatch):
+    """The fallback (`podman export`, then links back to the base) for images the fast path
+    declines: same files, the base's shared."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "data.txt").write_text("fixture\n")
+    (tmp_path / "Dockerfile").write_text(f"FROM {podman_image}\nCOPY app/ /app/\n")
+    built = images.build_image("layered-fallback", tmp_path / "Dockerfile", tmp_path)
+    monkeypatch.setattr(layered, "rootfs_from_base", lambda *a, **k: False)
+    dest = images.base_rootfs().parent / f"fallback-test-{os.getpid()}"
+    try:
+        images._export(built.tag, "podman", dest)
+        assert (dest / "app" / "data.txt").read_text() == "fixture\n" and (dest / ".tmax-complete").exists()
+        assert not (dest / ".tmax-used").exists()
+        assert os.lstat(dest / "usr/bin/bash").st_ino == os.lstat(images.base_rootfs() / "usr/bin/bash").st_ino
+    finally:
+        subprocess.run([*engine_argv("podman"), "rmi", "-f", built.tag], capture_output=True)
+        shutil.rmtree(dest, ignore_errors=True)
