@@ -108,3 +108,17 @@ def test_without_the_fast_path_the_whole_export_still_shares_the_base_files(podm
     finally:
         subprocess.run([*engine_argv("podman"), "rmi", "-f", built.tag], capture_output=True)
         shutil.rmtree(dest, ignore_errors=True)
+
+
+def test_a_path_under_an_absolute_link_in_the_tree_is_refused_not_written_on_the_host(tmp_path):
+    host, tree = tmp_path / "host", tmp_path / "tree"
+    host.mkdir()
+    (tree / "etc").mkdir(parents=True)
+    (tree / "etc" / "alt").symlink_to(host)  # absolute: from the host it leads out of the tree
+    (host / "keep").write_text("host file\n")
+    src = tmp_path / "src.txt"
+    src.write_text("from the image\n")
+    assert not layered._copy_in(src, tree / "etc" / "alt" / "new", tree)
+    assert not layered._inside(tree / "etc" / "alt" / "keep", tree)
+    assert sorted(p.name for p in host.iterdir()) == ["keep"]
+    assert layered._copy_in(src, tree / "etc" / "new", tree) and (tree / "etc" / "new").read_text() == "from the image\n"

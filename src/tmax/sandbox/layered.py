@@ -60,10 +60,16 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+def _inside(path: Path, tree: Path) -> bool:
+    """Whether ``path``'s parent, its links followed, is still in ``tree`` (an absolute link in
+    the tree points at the host's file, not the tree's)."""
+    return path.parent == tree or os.path.realpath(path.parent).startswith(os.path.realpath(tree) + os.sep)
+
+
 def _copy_in(src: Path, dst: Path, tree: Path) -> bool:
     """Put ``src`` (in the image's mount) at ``dst`` (in the new ``tree``); False for a kind of
     file this does not copy, or a parent that leads out of the tree."""
-    if not os.path.realpath(dst.parent).startswith(os.path.realpath(tree) + os.sep) and dst.parent != tree:
+    if not _inside(dst, tree):
         return False
     st = os.lstat(src)
     if stat.S_ISDIR(st.st_mode):
@@ -111,9 +117,9 @@ def rootfs_from_base(image: str, base_image: str, base: Path, dest: Path, engine
         # parents before children (the diff lists them so; sorting makes sure), deletions first
         for kind, path in sorted(changes, key=lambda c: (c[0] != "D", c[1].count("/"), c[1])):
             rel = path.lstrip("/")
-            if kind == "D":
+            if kind == "D" and _inside(dest / rel, dest):
                 _remove(dest / rel)
-            elif not _copy_in(merged / rel, dest / rel, dest):
+            elif kind == "D" or not _copy_in(merged / rel, dest / rel, dest):
                 shutil.rmtree(dest, ignore_errors=True)
                 return False
         return True
