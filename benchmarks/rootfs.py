@@ -53,6 +53,7 @@ def main() -> None:
             (ctx / "app" / "secret" / f"f{j}.txt").write_text(f"word{i}-{j}\n")
         (ctx / "Dockerfile").write_text(f"FROM {images.BASE_IMAGE}\nWORKDIR /app\nCOPY app/ /app/\n")
         tags.append(images.build_image(f"bench-rootfs-{i}", ctx / "Dockerfile", ctx).tag)
+    base_id = images.image_field(images.BASE_IMAGE, "{{.Id}}")
     times: dict[str, list[float]] = {"export": [], "base+diff": []}
     try:
         for rep in range(args.reps):
@@ -62,7 +63,7 @@ def main() -> None:
                     started = time.perf_counter()
                     if name == "export":
                         _export(tag, dest)
-                    elif not layered.rootfs_from_base(tag, images.BASE_IMAGE, images.base_rootfs(), dest):
+                    elif not layered.rootfs_from_base(tag, images.BASE_IMAGE, base_id, images.base_rootfs(), dest):
                         raise SystemExit(f"{tag}: the base+diff path declined this image")
                     times[name].append(time.perf_counter() - started)
                     shutil.rmtree(dest)

@@ -37,6 +37,10 @@ def _tree(root: Path) -> dict[str, tuple]:
     return out
 
 
+def _base_id() -> str:
+    return images.image_field(images.BASE_IMAGE, "{{.Id}}")
+
+
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -56,7 +60,7 @@ def test_base_plus_changes_equals_the_full_export_and_leaves_the_base_alone(podm
     built = images.build_image("layered-test", tmp_path / "ctx" / "Dockerfile", tmp_path / "ctx")
     fast, full = tmp_path / "cache" / "fast", tmp_path / "cache" / "full"
     try:
-        assert layered.rootfs_from_base(built.tag, images.BASE_IMAGE, base, fast)
+        assert layered.rootfs_from_base(built.tag, images.BASE_IMAGE, _base_id(), base, fast)
         full.mkdir()
         cid = subprocess.run([*engine_argv("podman"), "create", built.tag, "true"], capture_output=True, text=True,
                              check=True).stdout.strip()
@@ -85,9 +89,9 @@ def test_an_image_not_imported_from_this_base_is_exported_whole(tmp_path, podman
     """No marker beside the tree (or another image id in it): False, and nothing left behind."""
     fake_base = tmp_path / "base"
     fake_base.mkdir()
-    assert not layered.rootfs_from_base(podman_image, images.BASE_IMAGE, fake_base, tmp_path / "out")
+    assert not layered.rootfs_from_base(podman_image, images.BASE_IMAGE, _base_id(), fake_base, tmp_path / "out")
     layered.mark_imported(fake_base, "not-the-id")
-    assert not layered.rootfs_from_base(podman_image, images.BASE_IMAGE, fake_base, tmp_path / "out")
+    assert not layered.rootfs_from_base(podman_image, images.BASE_IMAGE, _base_id(), fake_base, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 

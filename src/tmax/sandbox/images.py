@@ -268,7 +268,8 @@ def _export(image: str, engine: str, dest: Path) -> None:
 
     tmp = dest.with_name(dest.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
-    if rootfs_from_base(image, BASE_IMAGE, base_rootfs(), tmp, engine):  # the base + what the image changed
+    base_id = image_field(BASE_IMAGE, "{{.Id}}", engine)
+    if rootfs_from_base(image, BASE_IMAGE, base_id, base_rootfs(), tmp, engine):  # the base + what the image changed
         (tmp / ".tmax-complete").touch()
         shutil.rmtree(dest, ignore_errors=True)
         tmp.rename(dest)

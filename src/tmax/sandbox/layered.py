@@ -91,16 +91,13 @@ def _copy_in(src: Path, dst: Path, tree: Path) -> bool:
     return True
 
 
-def rootfs_from_base(image: str, base_image: str, base: Path, dest: Path, engine: str = "podman") -> bool:
+def rootfs_from_base(image: str, base_image: str, base_id: str, base: Path, dest: Path,
+                     engine: str = "podman") -> bool:
     """Fill the empty or absent dir ``dest`` with ``image``'s filesystem, made from ``base``
-    (the rootfs ``base_image`` was imported from); False, with ``dest`` removed, when this
-    image cannot be made that way."""
-    from tmax.sandbox.images import image_field
-
+    (the rootfs ``base_image``, whose image id is ``base_id``, was imported from); False, with
+    ``dest`` removed, when this image cannot be made that way."""
     marker = _marker(base)
-    if engine != "podman" or not marker.is_file():
-        return False
-    if marker.read_text().strip() != image_field(base_image, "{{.Id}}", engine):
+    if engine != "podman" or not base_id or not marker.is_file() or marker.read_text().strip() != base_id:
         return False
     changes = _changes(image, base_image, engine)
     if changes is None:
