@@ -19,22 +19,7 @@ import time
 from pathlib import Path
 
 from tmax.sandbox import images, layered
-from tmax.sandbox.cache import dedupe_against
 from tmax.sandbox.container_cli import engine_argv
-
-
-def _export(image: str, dest: Path) -> None:
-    """The fallback path of ``tmax.sandbox.images._export``."""
-    dest.mkdir(parents=True)
-    cid = subprocess.run([*engine_argv("podman"), "create", image, "true"], capture_output=True, text=True,
-                         check=True).stdout.strip()
-    try:
-        exp = subprocess.Popen([*engine_argv("podman"), "export", cid], stdout=subprocess.PIPE)
-        subprocess.run(["tar", "-C", str(dest), "-x"], stdin=exp.stdout, check=True)
-        exp.wait()
-    finally:
-        subprocess.run([*engine_argv("podman"), "rm", "-f", cid], capture_output=True)
-    dedupe_against(dest, images.base_rootfs())
 
 
 def main() -> None:
@@ -62,7 +47,7 @@ def main() -> None:
                     dest = work / f"{name}-{rep}-{i}"
                     started = time.perf_counter()
                     if name == "export":
-                        _export(tag, dest)
+                        images.export_whole(tag, "podman", dest)
                     elif not layered.rootfs_from_base(tag, images.BASE_IMAGE, base_id, images.base_rootfs(), dest):
                         raise SystemExit(f"{tag}: the base+diff path declined this image")
                     times[name].append(time.perf_counter() - started)

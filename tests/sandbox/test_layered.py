@@ -61,15 +61,7 @@ def test_base_plus_changes_equals_the_full_export_and_leaves_the_base_alone(podm
     fast, full = tmp_path / "cache" / "fast", tmp_path / "cache" / "full"
     try:
         assert layered.rootfs_from_base(built.tag, images.BASE_IMAGE, _base_id(), base, fast)
-        full.mkdir()
-        cid = subprocess.run([*engine_argv("podman"), "create", built.tag, "true"], capture_output=True, text=True,
-                             check=True).stdout.strip()
-        try:
-            exp = subprocess.Popen([*engine_argv("podman"), "export", cid], stdout=subprocess.PIPE)
-            subprocess.run(["tar", "-C", str(full), "-x"], stdin=exp.stdout, check=True)
-            exp.wait()
-        finally:
-            subprocess.run([*engine_argv("podman"), "rm", "-f", cid], capture_output=True)
+        images.export_whole(built.tag, "podman", full)
         a, b = _tree(fast), _tree(full)
         assert a.keys() == b.keys(), sorted(a.keys() ^ b.keys())[:10]
         assert {k for k in a if a[k] != b[k]} == set()

@@ -269,26 +269,28 @@ def _export(image: str, engine: str, dest: Path) -> None:
     tmp = dest.with_name(dest.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     base_id = image_field(BASE_IMAGE, "{{.Id}}", engine)
-    if rootfs_from_base(image, BASE_IMAGE, base_id, base_rootfs(), tmp, engine):  # the base + what the image changed
-        (tmp / ".tmax-complete").touch()
-        shutil.rmtree(dest, ignore_errors=True)
-        tmp.rename(dest)
-        return
-    tmp.mkdir(parents=True)
+    if not rootfs_from_base(image, BASE_IMAGE, base_id, base_rootfs(), tmp, engine):  # the base + the image's diff
+        export_whole(image, engine, tmp)
+    (tmp / ".tmax-complete").touch()
+    shutil.rmtree(dest, ignore_errors=True)
+    tmp.rename(dest)
+
+
+def export_whole(image: str, engine: str, dest: Path) -> None:
+    """``image``'s whole filesystem unpacked into the new dir ``dest`` (``podman export``), its
+    files equal to the base rootfs's hard-linked to them."""
+    dest.mkdir(parents=True)
     cid = subprocess.run([*engine_argv(engine), "create", image, "true"], capture_output=True, text=True,
                          check=True).stdout.strip()
     try:
         exp = subprocess.Popen([*engine_argv(engine), "export", cid], stdout=subprocess.PIPE)
-        subprocess.run(["tar", "-C", str(tmp), "-x"], stdin=exp.stdout, check=True)
+        subprocess.run(["tar", "-C", str(dest), "-x"], stdin=exp.stdout, check=True)
         exp.wait()
     finally:
         subprocess.run([*engine_argv(engine), "rm", "-f", cid], capture_output=True)
     base = base_rootfs()
-    if base.is_dir() and base.stat().st_dev == tmp.stat().st_dev:  # files the base has: hard links to it
+    if base.is_dir() and base.stat().st_dev == dest.stat().st_dev:  # files the base has: hard links to it
         from tmax.sandbox.cache import dedupe_against
 
-        dedupe_against(tmp, base)
-    (tmp / ".tmax-used").unlink(missing_ok=True)  # a base imported with its last-use marker: not ours
-    (tmp / ".tmax-complete").touch()
-    shutil.rmtree(dest, ignore_errors=True)
-    tmp.rename(dest)
+        dedupe_against(dest, base)
+    (dest / ".tmax-used").unlink(missing_ok=True)  # a base imported with its last-use marker: not ours
