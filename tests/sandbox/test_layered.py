@@ -94,7 +94,7 @@ def test_without_the_fast_path_the_whole_export_still_shares_the_base_files(podm
     (tmp_path / "app" / "data.txt").write_text("fixture\n")
     (tmp_path / "Dockerfile").write_text(f"FROM {podman_image}\nCOPY app/ /app/\n")
     built = images.build_image("layered-fallback", tmp_path / "Dockerfile", tmp_path)
-    monkeypatch.setattr(layered, "rootfs_from_base", lambda *a, **k: False)
+    monkeypatch.setattr(images, "rootfs_from_base", lambda *a, **k: False)  # as images sees it
     dest = images.base_rootfs().parent / f"fallback-test-{os.getpid()}"
     try:
         images._export(built.tag, "podman", dest)

@@ -26,6 +26,7 @@ from tmax.errors import BuildError, SandboxError
 from tmax.io import file_lock
 from tmax.sandbox.base import cache_dir
 from tmax.sandbox.container_cli import engine_argv
+from tmax.sandbox.layered import mark_imported, rootfs_from_base
 
 BASE_IMAGE = "localhost/tmax/base:bookworm"
 DEBIAN_SUITE = "bookworm"
@@ -140,8 +141,6 @@ def bootstrap(*, force: bool = False, host_ca: bool = True, engine: str = "podma
         if proc.returncode != 0:
             raise SandboxError(f"{engine} import failed: {proc.stderr.strip()}", where="tmax images bootstrap",
                                fix=f"check `{engine} info` works on this machine")
-        from tmax.sandbox.layered import mark_imported
-
         mark_imported(root, image_field(BASE_IMAGE, "{{.Id}}", engine))  # task rootfs dirs may start from root
     global BASE_GENERATION
     BASE_GENERATION += 1  # environments prepared earlier in this process were built on the old base
@@ -264,8 +263,6 @@ def export_rootfs(image: str, engine: str = "podman") -> Path:
 
 
 def _export(image: str, engine: str, dest: Path) -> None:
-    from tmax.sandbox.layered import rootfs_from_base
-
     tmp = dest.with_name(dest.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     base_id = image_field(BASE_IMAGE, "{{.Id}}", engine)
