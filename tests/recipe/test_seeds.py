@@ -33,24 +33,25 @@ def test_mean_and_se_of_the_gains():
     assert (across["n_passed"], across["all_passed"]) == (1, False)
 
 
-def _seed_summary(root, seed, sft, rl):
+def _seed_summary(root, seed, sft, rl, **extra):
     report = root / f"seed-{seed}" / "report"
     report.mkdir(parents=True)
     models = {"SFT": {"mean": sft[0], "sem": sft[1]}, "SFT+RL": {"mean": rl[0], "sem": rl[1]}}
     machine = {"cpu": "Test CPU", "cores": 2, "python": "3.11", "torch": "2.13.0", "transformers": "5.24.0"}
-    (report / "summary.json").write_text(json.dumps({"models": models, "machine": machine}))
+    (report / "summary.json").write_text(json.dumps({"models": models, "machine": machine, **extra}))
 
 
 def test_report_across_seeds_from_the_seed_reports(tmp_path):
-    _seed_summary(tmp_path, 0, (0.60, 0.03), (0.72, 0.04))
-    _seed_summary(tmp_path, 1, (0.70, 0.01), (0.74, 0.01))
+    curve = [{"step": 0, "mean": 0.60}, {"step": 10, "mean": 0.675}, {"step": 20, "mean": 0.72}]
+    _seed_summary(tmp_path, 0, (0.60, 0.03), (0.72, 0.04), heldout_during_rl=curve, total_seconds=1119.0)
+    _seed_summary(tmp_path, 1, (0.70, 0.01), (0.74, 0.01))  # an older report: no curve, no time
     path = write_seeds_report(tmp_path, [0, 1, 2])  # seed 2 has not finished
     summary = json.loads((tmp_path / "report" / "summary.json").read_text())
     assert summary["per_seed"]["0"]["passed"] is True and summary["per_seed"]["1"]["passed"] is False
     assert summary["across"]["mean_gain"] == pytest.approx(0.08) and summary["across"]["se_gain"] == pytest.approx(0.04)
     text = path.read_text()
-    assert "| 0 | 0.600 ± 0.030 | 0.720 ± 0.040 | +0.120 | 0.100 | yes |" in text
-    assert "| 1 | 0.700 ± 0.010 | 0.740 ± 0.010 | +0.040 | 0.028 | no |" in text
+    assert "| 0 | 0.600 ± 0.030 | 0.720 ± 0.040 | +0.120 | 0.100 | yes | 0.60 → 0.68 → 0.72 | 18.6 |" in text
+    assert "| 1 | 0.700 ± 0.010 | 0.740 ± 0.010 | +0.040 | 0.028 | no | – | – |" in text
     assert "+0.080 ± 0.040" in text and "1 of 2 pass" in text and "seed(s) 2" in text and "Test CPU" in text
     assert (tmp_path / "report" / "seeds.png").stat().st_size > 0
 

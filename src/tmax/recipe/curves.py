@@ -1,6 +1,7 @@
 """The recipe's training plots, from the SFT and RL ``metrics.jsonl`` lines.
 
-    curves.png   SFT loss; RL training reward and solve rate (raw and smoothed); the
+    curves.png   SFT loss; RL training reward and solve rate (raw and smoothed; one line
+                 when every reward is 0 or 1, where the two are the same); the
                  held-out score during RL, mean ± SEM band, with the SFT and SFT+RL
                  evaluations (all runs) at both ends
     dppo.png     DPPO diagnostics per step: masked token fraction and |log pi - log mu|,
@@ -61,10 +62,12 @@ def plot_curves(sft: list[dict], rl: list[dict], heldout: list[tuple], path: Pat
     if rl:
         steps, w = [m["step"] for m in rl], window_for(len(rl))
         middle.plot(steps, [m["reward"] for m in rl], color="#dd8452", alpha=0.3, lw=1)
+        binary = all(abs(m["reward"] - m["solve_rate"]) < 1e-9 for m in rl)  # rewards 0 or 1: one line
         middle.plot(steps, smooth([m["reward"] for m in rl], w), color="#dd8452", lw=2,
-                    label=f"mean reward ({w}-step mean)")
-        middle.plot(steps, smooth([m["solve_rate"] for m in rl], w), color="#55a868", lw=2,
-                    label=f"solve rate ({w}-step mean)")
+                    label=f"mean reward{' = solve rate' if binary else ''} ({w}-step mean)")
+        if not binary:
+            middle.plot(steps, smooth([m["solve_rate"] for m in rl], w), color="#55a868", lw=2,
+                        label=f"solve rate ({w}-step mean)")
         middle.legend(frameon=False, fontsize=8)
     middle.set_ylim(0, 1)
     _clean(middle, "RL: training rollouts (faint: per step)")

@@ -2,9 +2,10 @@
 
     <out>/seed-<k>/            a whole recipe run with ``seed = k`` (resumable, as any run)
     <out>/report/report.md     per seed: SFT and SFT+RL held-out score (mean ± SE over runs),
-                               the gain, twice its combined SE, and whether the gain clears
-                               both bars (>= ``MIN_GAIN`` and > 2 SE); the mean ± SE of the
-                               gains across seeds; the machine and versions
+                               the gain, twice its combined SE, whether the gain clears both
+                               bars (>= ``MIN_GAIN`` and > 2 SE), the held-out means during RL
+                               and the run's minutes; the mean ± SE of the gains across seeds;
+                               the machine and versions
     <out>/report/seeds.png     the gain per seed with its 2-SE bar, the bar at ``MIN_GAIN``
     <out>/report/summary.json  the same numbers
 
@@ -88,6 +89,8 @@ def write_seeds_report(root: Path, seeds: list[int], min_gain: float = MIN_GAIN)
         if {"SFT", "SFT+RL"} <= set(models):
             a, b = models["SFT"], models["SFT+RL"]
             gains[seed] = seed_gain(a["mean"], a["sem"], b["mean"], b["sem"], min_gain)
+            gains[seed]["heldout_during_rl"] = [p["mean"] for p in summary.get("heldout_during_rl", [])]
+            gains[seed]["minutes"] = summary["total_seconds"] / 60 if "total_seconds" in summary else None
             setups[seed] = summary.get("machine", {})
     dest = root / "report"
     dest.mkdir(parents=True, exist_ok=True)
@@ -120,11 +123,16 @@ def _plot(gains: dict[int, dict], min_gain: float, path: Path) -> Path:
 def _render(result: dict, missing: list[int]) -> str:
     lines = ["# tmax recipe across seeds", "",
              "Per seed: held-out score of the SFT and SFT+RL models (mean ± SE over runs) and the gain against "
-             f"twice its combined SE. A seed passes when its gain is >= +{result['min_gain']:g} and > 2 SE.", "",
-             "| seed | SFT | SFT+RL | gain | 2 × SE | passes |", "|---|---|---|---|---|---|"]
+             f"twice its combined SE. A seed passes when its gain is >= +{result['min_gain']:g} and > 2 SE. "
+             "Held-out during RL: the mean at step 0 (SFT), at each evaluation during RL and after it. "
+             "Minutes: the whole run, every stage.", "",
+             "| seed | SFT | SFT+RL | gain | 2 × SE | passes | held-out during RL | minutes |",
+             "|---|---|---|---|---|---|---|---|"]
     for seed, g in result["per_seed"].items():
+        curve = " → ".join(f"{m:.2f}" for m in g.get("heldout_during_rl") or []) or "–"
+        minutes = f"{g['minutes']:.1f}" if g.get("minutes") is not None else "–"
         lines.append(f"| {seed} | {g['sft']:.3f} ± {g['sft_sem']:.3f} | {g['rl']:.3f} ± {g['rl_sem']:.3f} | "
-                     f"{g['gain']:+.3f} | {g['two_se']:.3f} | {'yes' if g['passed'] else 'no'} |")
+                     f"{g['gain']:+.3f} | {g['two_se']:.3f} | {'yes' if g['passed'] else 'no'} | {curve} | {minutes} |")
     lines.append("")
     across = result["across"]
     if across:
