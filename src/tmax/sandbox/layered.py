@@ -114,11 +114,12 @@ def rootfs_from_base(image: str, base_image: str, base_id: str, base: Path, dest
         # parents before children (the diff lists them so; sorting makes sure), deletions first
         for kind, path in sorted(changes, key=lambda c: (c[0] != "D", c[1].count("/"), c[1])):
             rel = path.lstrip("/")
-            if kind == "D" and _inside(dest / rel, dest):
-                _remove(dest / rel)
-            elif kind == "D" or not _copy_in(merged / rel, dest / rel, dest):
+            done = _inside(dest / rel, dest) if kind == "D" else _copy_in(merged / rel, dest / rel, dest)
+            if not done:  # a path this does not handle: the caller exports the whole image
                 shutil.rmtree(dest, ignore_errors=True)
                 return False
+            if kind == "D":
+                _remove(dest / rel)
         return True
     except (OSError, subprocess.CalledProcessError):
         shutil.rmtree(dest, ignore_errors=True)
