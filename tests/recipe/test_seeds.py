@@ -53,7 +53,18 @@ def test_report_across_seeds_from_the_seed_reports(tmp_path):
     assert "| 0 | 0.600 ± 0.030 | 0.720 ± 0.040 | +0.120 | 0.100 | yes | 0.60 → 0.68 → 0.72 | 18.6 |" in text
     assert "| 1 | 0.700 ± 0.010 | 0.740 ± 0.010 | +0.040 | 0.028 | no | – | – |" in text
     assert "+0.080 ± 0.040" in text and "1 of 2 pass" in text and "seed(s) 2" in text and "Test CPU" in text
-    assert (tmp_path / "report" / "seeds.png").stat().st_size > 0
+    assert (tmp_path / "report" / "seeds.png").stat().st_size > 0 and "SFT failed" not in text
+
+
+def test_a_seed_whose_sft_failed_is_flagged(tmp_path):
+    assert seed_gain(0.149, 0.01, 0.149, 0.01)["sft_failed"] is True
+    assert seed_gain(0.15, 0.01, 0.30, 0.01)["sft_failed"] is False
+    _seed_summary(tmp_path, 3, (0.049, 0.010), (0.049, 0.016))  # copying never formed in SFT
+    _seed_summary(tmp_path, 4, (0.40, 0.02), (0.52, 0.02))
+    text = write_seeds_report(tmp_path, [3, 4]).read_text()
+    assert "| 3 | 0.049 ± 0.010 (SFT failed) | 0.049 ± 0.016 | +0.000 |" in text
+    assert "| 4 | 0.400 ± 0.020 | 0.520" in text and "**SFT failed on seed(s) 3**" in text
+    assert json.loads((tmp_path / "report" / "summary.json").read_text())["across"]["sft_failed"] == [3]
 
 
 def test_seeds_parsing_and_a_single_run_dir_is_refused(tmp_path):

@@ -1,4 +1,6 @@
-"""Dockerfile FROM resolution against the alias map (pure text, no engine)."""
+"""Dockerfile FROM resolution against the alias map (pure text, no engine); builds reused by content."""
+
+import subprocess
 
 from tmax.sandbox.images import BASE_IMAGE, rewrite_from_lines
 
@@ -45,3 +47,29 @@ def test_docker_hub_images_through_ecr_public_resolve_too():
         assert text.splitlines()[0] == f"FROM {BASE_IMAGE}" and subs == [{"from": image, "to": BASE_IMAGE}]
     text, _ = rewrite_from_lines("FROM public.ecr.aws/someone/else:1\n", present=absent)
     assert text.splitlines()[0] == "FROM public.ecr.aws/someone/else:1"
+
+
+def test_a_second_task_with_the_same_content_reuses_the_image(podman_image, tmp_path):
+    """Same Dockerfile, context and base under another task's name: the image built first is
+    used (no second build); other content is built under its own name."""
+    import uuid
+
+    from tmax.sandbox.container_cli import engine_argv
+    from tmax.sandbox.images import build_image, image_exists
+
+    marker = uuid.uuid4().hex  # content no earlier run built
+    for name, text in (("a", marker), ("b", marker), ("c", marker + "-other"), ("d", marker)):
+        (tmp_path / name / "app").mkdir(parents=True)
+        (tmp_path / name / "app" / "f.txt").write_text(text + "\n")
+        (tmp_path / name / "Dockerfile").write_text(f"FROM {podman_image}\nCOPY app/ /app/\n")
+    (tmp_path / "d" / "app" / "f.txt").chmod(0o755)  # same bytes, but executable: other content
+    built = {name: build_image(f"reuse-{name}-{marker[:8]}", tmp_path / name / "Dockerfile", tmp_path / name)
+             for name in "abcd"}
+    try:
+        assert not built["a"].cached and f"reuse-a-{marker[:8]}" in built["a"].tag
+        assert built["b"].cached and built["b"].tag == built["a"].tag
+        assert not image_exists(f"localhost/tmax/reuse-b-{marker[:8]}:{built['a'].tag.rsplit(':', 1)[1]}")
+        for name in "cd":
+            assert not built[name].cached and built[name].tag.rsplit(":", 1)[1] != built["a"].tag.rsplit(":", 1)[1]
+    finally:
+        subprocess.run([*engine_argv("podman"), "rmi", "-f", *(b.tag for b in built.values())], capture_output=True)

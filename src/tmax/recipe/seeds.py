@@ -26,6 +26,11 @@ from tmax.io import write_json_atomic
 from tmax.recipe.config import RecipeConfig
 
 MIN_GAIN = 0.08  # the gain the tiny recipe is meant to show (issue #17), besides clearing 2 SE
+# Below this held-out score the SFT model did not learn the tasks (the tiny recipe's SFT scores
+# 0.25-0.5 when it works, ~0.05 when copying values never formed): RL then starts from a policy
+# that almost never earns a reward, and a gain near 0 says nothing about RL. Such a seed is
+# flagged, not hidden.
+SFT_FLOOR = 0.15
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -41,10 +46,11 @@ def parse_seeds(text: str) -> list[int]:
 
 def seed_gain(sft_mean: float, sft_sem: float, rl_mean: float, rl_sem: float, min_gain: float = MIN_GAIN) -> dict:
     """One seed's RL gain against its combined standard error; ``passed`` when the gain is at
-    least ``min_gain`` and more than twice the combined SE."""
+    least ``min_gain`` and more than twice the combined SE; ``sft_failed`` when the SFT model
+    scored below ``SFT_FLOOR``."""
     gain, se = rl_mean - sft_mean, math.hypot(sft_sem, rl_sem)
     return {"sft": sft_mean, "sft_sem": sft_sem, "rl": rl_mean, "rl_sem": rl_sem, "gain": gain, "combined_se": se,
-            "two_se": 2 * se, "passed": gain >= min_gain - 1e-12 and gain > 2 * se}
+            "two_se": 2 * se, "passed": gain >= min_gain - 1e-12 and gain > 2 * se, "sft_failed": sft_mean < SFT_FLOOR}
 
 
 def mean_and_se(values: list[float]) -> tuple[float, float | None]:
@@ -60,6 +66,7 @@ def across_seeds(gains: dict[int, dict]) -> dict:
     mean, se = mean_and_se([g["gain"] for g in gains.values()])
     return {"n_seeds": len(gains), "mean_gain": mean, "se_gain": se,
             "n_passed": sum(g["passed"] for g in gains.values()),
+            "sft_failed": [k for k, g in gains.items() if g.get("sft_failed")],
             "all_passed": all(g["passed"] for g in gains.values())}
 
 
@@ -131,7 +138,8 @@ def _render(result: dict, missing: list[int]) -> str:
     for seed, g in result["per_seed"].items():
         curve = " → ".join(f"{m:.2f}" for m in g.get("heldout_during_rl") or []) or "–"
         minutes = f"{g['minutes']:.1f}" if g.get("minutes") is not None else "–"
-        lines.append(f"| {seed} | {g['sft']:.3f} ± {g['sft_sem']:.3f} | {g['rl']:.3f} ± {g['rl_sem']:.3f} | "
+        sft_mark = " (SFT failed)" if g.get("sft_failed") else ""
+        lines.append(f"| {seed} | {g['sft']:.3f} ± {g['sft_sem']:.3f}{sft_mark} | {g['rl']:.3f} ± {g['rl_sem']:.3f} | "
                      f"{g['gain']:+.3f} | {g['two_se']:.3f} | {'yes' if g['passed'] else 'no'} | {curve} | {minutes} |")
     lines.append("")
     across = result["across"]
@@ -139,6 +147,10 @@ def _render(result: dict, missing: list[int]) -> str:
         se = f" ± {across['se_gain']:.3f}" if across["se_gain"] is not None else " (one seed: no SE)"
         lines += [f"**Mean gain over {across['n_seeds']} seed(s): {across['mean_gain']:+.3f}{se}**; "
                   f"{across['n_passed']} of {across['n_seeds']} pass.", "", "![gains](seeds.png)", ""]
+        if across.get("sft_failed"):
+            lines += [f"**SFT failed on seed(s) {', '.join(map(str, across['sft_failed']))}**: held-out below "
+                      f"{SFT_FLOOR:g} after SFT, so RL started from a policy that almost never earns a reward; "
+                      "its gain says nothing about RL. See that seed's SFT loss (seed-<k>/report).", ""]
     if missing:
         lines += [f"Not finished (no report yet): seed(s) {', '.join(map(str, missing))}.", ""]
     m = result["machine"]

@@ -193,6 +193,7 @@ def _context_digest(context: Path, dockerfile_text: str, base_id: str) -> str:
     digest = hashlib.sha256(dockerfile_text.encode() + base_id.encode())
     for path in sorted(p for p in context.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(context)).encode())
+        digest.update(oct(path.stat().st_mode & 0o7777).encode())  # COPY keeps modes: a script's x bit is content
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:16]
 
@@ -203,7 +204,11 @@ def _slug(name: str) -> str:
 
 def build_image(name: str, dockerfile: Path, context: Path, *, engine: str = "podman",
                 timeout: float = 600.0, log_path: Path | None = None) -> BuiltImage:
-    """Build ``dockerfile`` (FROM lines resolved to local bases) once per content hash."""
+    """Build ``dockerfile`` (FROM lines resolved to local bases) once per content hash.
+
+    The image is tagged ``localhost/tmax/<name>:<content hash>``. When another task already
+    built the same content (same Dockerfile, context and base: generated tasks often share an
+    environment), that image is used as it is: no second build under this task's name."""
     if not shutil.which(engine):
         raise BuildError(f"{engine} is not installed", where=str(dockerfile),
                          fix=f"apt-get install -y {engine} (or pick another sandbox backend)")
@@ -211,12 +216,26 @@ def build_image(name: str, dockerfile: Path, context: Path, *, engine: str = "po
     base_id = image_field(BASE_IMAGE, "{{.Id}}", engine)
     digest = _context_digest(context, text, base_id)
     tag = f"localhost/tmax/{_slug(name)}:{digest}"
-    if image_exists(tag, engine):
-        return BuiltImage(tag, subs, cached=True)
+    found = _built_from(digest, tag, engine)
+    if found:
+        return BuiltImage(found, subs, cached=True)
     with file_lock(cache_dir() / "locks" / f"build-{digest}.lock"):  # one build per content at a time
-        if image_exists(tag, engine):
-            return BuiltImage(tag, subs, cached=True)
+        found = _built_from(digest, tag, engine)
+        if found:
+            return BuiltImage(found, subs, cached=True)
         return _build(text, tag, subs, dockerfile, context, engine, timeout, log_path)
+
+
+def _built_from(digest: str, tag: str, engine: str) -> str | None:
+    """An image already built from the content ``digest``: ``tag`` itself, else the first one
+    under another task's name (tags ``localhost/tmax/*:<digest>``); None when there is none."""
+    if image_exists(tag, engine):
+        return tag
+    proc = subprocess.run([*engine_argv(engine), "images", "--filter", f"reference=localhost/tmax/*:{digest}",
+                           "--format", "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True)
+    names = sorted(line.strip() for line in proc.stdout.splitlines()
+                   if line.strip().startswith("localhost/tmax/") and line.strip().endswith(f":{digest}"))
+    return names[0] if proc.returncode == 0 and names else None
 
 
 def _build(text: str, tag: str, subs: list[dict], dockerfile: Path, context: Path, engine: str,
