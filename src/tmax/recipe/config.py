@@ -89,7 +89,7 @@ _SEEDED = ("tasks", "model", "sft", "rl")  # sections whose seed the top-level o
 
 
 def _sft_defaults() -> dict:
-    return {"epochs": 24, "lr": 3e-3, "lr_schedule": "cosine", "warmup_steps": 50, "examples_per_step": 4,
+    return {"epochs": 24, "lr": 2e-3, "lr_schedule": "cosine", "warmup_steps": 25, "examples_per_step": 8,
             "min_tool_calls": 3, "micro_batch_tokens": 1024}
 
 
