@@ -24,13 +24,9 @@ from pathlib import Path
 from tmax.errors import ConfigError
 from tmax.io import write_json_atomic
 from tmax.recipe.config import RecipeConfig
+from tmax.recipe.report import SFT_FLOOR
 
 MIN_GAIN = 0.08  # the gain the tiny recipe is meant to show (issue #17), besides clearing 2 SE
-# Below this held-out score the SFT model did not learn the tasks (the tiny recipe's SFT scores
-# 0.25-0.5 when it works, ~0.05 when copying values never formed): RL then starts from a policy
-# that almost never earns a reward, and a gain near 0 says nothing about RL. Such a seed is
-# flagged, not hidden.
-SFT_FLOOR = 0.15
 
 
 def parse_seeds(text: str) -> list[int]:
