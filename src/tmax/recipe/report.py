@@ -20,7 +20,7 @@ from pathlib import Path
 from tmax.io import write_json_atomic
 
 # Below this held-out score the SFT model did not learn the tasks (the tiny recipe's SFT scores
-# 0.25-0.55 when it works, ~0.05 when copying values never formed): RL then starts from a policy
+# 0.25-0.65 when it works, ~0.05 when copying values never formed): RL then starts from a policy
 # that almost never earns a reward, and its gain says nothing about RL. Flagged, not hidden.
 SFT_FLOOR = 0.15
 

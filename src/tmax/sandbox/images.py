@@ -233,9 +233,11 @@ def _built_from(digest: str, tag: str, engine: str) -> str | None:
         return tag
     proc = subprocess.run([*engine_argv(engine), "images", "--filter", f"reference=localhost/tmax/*:{digest}",
                            "--format", "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True)
-    names = sorted(line.strip() for line in proc.stdout.splitlines()
-                   if line.strip().startswith("localhost/tmax/") and line.strip().endswith(f":{digest}"))
-    return names[0] if proc.returncode == 0 and names else None
+    if proc.returncode != 0:
+        return None
+    names = sorted(n for n in map(str.strip, proc.stdout.splitlines())  # checked again: a filter an engine ignores
+                   if n.startswith("localhost/tmax/") and n.endswith(f":{digest}"))
+    return names[0] if names else None
 
 
 def _build(text: str, tag: str, subs: list[dict], dockerfile: Path, context: Path, engine: str,
