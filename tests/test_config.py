@@ -55,10 +55,15 @@ def _configs():
 @pytest.mark.parametrize("model,required", _configs(), ids=lambda v: getattr(v, "__name__", ""))
 def test_an_override_changes_only_the_key_it_names_in_every_nested_section(model, required):
     """`--set model.seed=11` must keep the section's other values (the preset's hidden size,
-    say), not reset them to the defaults of the section's class."""
+    say), not reset them to the defaults of the section's class -- also one level down
+    (`--set rl.step.delta=0.2` keeps the recipe's rl.step.micro_batch_tokens)."""
     checked = 0
-    for path, default in _sections(model):
-        values = default.model_dump()
+    base = build_config(model, dict(required), where="--set")
+    for path, _ in _sections(model):
+        section = base
+        for part in path:  # the section as the config builds it (a preset may set a sub-section)
+            section = getattr(section, part)
+        values = section.model_dump()
         leaf = next((k for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)), None)
         if leaf is None:
             continue

@@ -78,9 +78,12 @@ def with_defaults(model: type[BaseModel], data: dict) -> dict:
         sub = model_class(field.annotation)
         if sub is None or not isinstance(out.get(key), dict):
             continue
-        value = with_defaults(sub, out[key])
         default = None if field.is_required() else field.get_default(call_default_factory=True)
-        out[key] = _deep_merge(default.model_dump(), value) if isinstance(default, BaseModel) else value
+        # the outer default first (a preset's sub-section beats the sub-section class's default),
+        # and only the fields that default sets itself: the rest are the class's own defaults and
+        # come back on validation (dumping them would pin, e.g., a section's seed to 0)
+        value = _deep_merge(default.model_dump(exclude_unset=True), out[key]) if isinstance(default, BaseModel) else out[key]
+        out[key] = with_defaults(sub, value)
     return out
 
 
