@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tmax.config import build_config, read_config_file
+from tmax.config import apply_overrides, build_config, read_config_file
 from tmax.errors import ConfigError
 from tmax.recipe import RecipeConfig, run_recipe
 
@@ -99,6 +99,15 @@ def test_config_round_trip_and_one_seed_for_every_stage(tmp_path):
     track = other.rl_config("m", ["t"], "r").tracking  # seeds of one --seeds run: one project, a group each
     assert (track.project, track.group, track.name) == ("many", "seed-7", "seed-7-rl")
     assert track.dir == str((tmp_path / "many" / "trackio").resolve())
+
+
+def test_a_new_seed_on_the_shipped_config_changes_every_stage_seed():
+    # configs/tiny.toml has [tasks] and [model] sections without a seed: --set seed=5 (and a
+    # section setting of its own) must move them all, not clash with the sections' defaults
+    data = apply_overrides(read_config_file(ROOT / "configs" / "tiny.toml"), ["seed=5", "model.num_layers=3"])
+    cfg = build_config(RecipeConfig, data, "configs/tiny.toml")
+    assert (cfg.seed, cfg.model.seed, cfg.model.num_layers, cfg.model.hidden_size) == (5, 5, 3, 256)
+    assert cfg.sft_config("m", ["j"], "o").seed == cfg.rl_config("m", ["t"], "r").seed == 5
 
 
 def test_section_seed_that_contradicts_seed_and_unknown_kinds_are_clear_errors():

@@ -68,7 +68,7 @@ class EvalSection(BaseModel):
     concurrency: int = Field(16, gt=0, description="Trials at once (one engine batch of 16).")
     sampling: SamplingParams = Field(default_factory=lambda: SamplingParams(temperature=1.0, max_tokens=96),
                                      description="Sampling for evaluation (the policy RL trains: temperature 1).")
-    rl_every: int = Field(9, ge=0, description="Evaluate the RL policy on the held-out tasks every this many RL "
+    rl_every: int = Field(7, ge=0, description="Evaluate the RL policy on the held-out tasks every this many RL "
                                                 "steps (0: only before and after RL, in eval-sft / eval-rl).")
     rl_runs: int = Field(2, gt=1, description="Runs over the held-out tasks per evaluation during RL (few: cheap).")
 
@@ -89,13 +89,13 @@ _SEEDED = ("tasks", "model", "sft", "rl")  # sections whose seed the top-level o
 
 
 def _sft_defaults() -> dict:
-    return {"epochs": 24, "lr": 2e-3, "lr_schedule": "cosine", "warmup_steps": 25, "examples_per_step": 8,
+    return {"epochs": 32, "lr": 2e-3, "lr_schedule": "cosine", "warmup_steps": 25, "examples_per_step": 8,
             "min_tool_calls": 3, "micro_batch_tokens": 1024}
 
 
 def _rl_defaults() -> dict:
-    return {"steps": 18, "group_size": 8, "tasks_per_step": 4, "max_pulls": 16, "async_steps": 1, "lr": 1e-4,
-            "rollout_concurrency": 16, "checkpoint_every": 10, "max_context_tokens": 4096,
+    return {"steps": 14, "group_size": 8, "tasks_per_step": 4, "max_pulls": 16, "async_steps": 1, "lr": 1e-4,
+            "rollout_concurrency": 16, "checkpoint_every": 7, "max_context_tokens": 4096,
             "sampling": {"temperature": 1.0, "max_tokens": 96}, "step": {"micro_batch_tokens": 2048}}
 
 
