@@ -18,6 +18,13 @@ def test_file_then_overrides_build_a_validated_config(tmp_path):
     assert (cfg.engine.model, cfg.engine.sampling.temperature, cfg.engine.sampling.top_p) == ("qwen", 0.6, 0.95)
 
 
+def test_overrides_leave_the_data_they_were_given_alone():
+    data = {"engine": {"sampling": {"temperature": 0.6}}, "runs": 3}
+    changed = apply_overrides(data, ["engine.sampling.temperature=1.0", "runs=5"])
+    assert data == {"engine": {"sampling": {"temperature": 0.6}}, "runs": 3}  # a config read once can be reused
+    assert changed == {"engine": {"sampling": {"temperature": 1.0}}, "runs": 5}
+
+
 def test_typos_and_bad_values_name_the_field(tmp_path):
     with pytest.raises(ConfigError, match="engine.sampling.temprature"):
         build_config(EvalConfig, apply_overrides({"tasks": ["x"]}, ["engine.sampling.temprature=1"]), where="--set")

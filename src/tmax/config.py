@@ -8,6 +8,8 @@ resolved config is saved with every job.
 
 from __future__ import annotations
 
+import copy
+
 import tomllib
 from pathlib import Path
 from typing import TypeVar
@@ -45,6 +47,9 @@ def set_dotted(data: dict, key: str, value) -> None:
 
 
 def apply_overrides(data: dict, sets: list[str]) -> dict:
+    """A copy of ``data`` with each ``key.sub=value`` of ``sets`` applied (YAML values); ``data``
+    itself is left as it was."""
+    data = copy.deepcopy(data)
     for item in sets:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
