@@ -16,7 +16,7 @@ from tmax.recipe.config import RecipeConfig
 
 def test_every_preset_has_heads_vllm_can_serve():
     assert TinyConfig().head_dim == 32
-    assert RecipeConfig().model.head_dim == 64  # the tiny recipe's model: 256 wide, 4 heads
+    assert RecipeConfig().model.head_dim == 32  # the tiny recipe's model: 256 wide, 8 heads
     assert MIN_HEAD_DIM == 32
 
 

@@ -109,8 +109,8 @@ class RecipeConfig(BaseModel):
                                                  "metrics.jsonl: trackio logs to <out>/trackio (tracking extra).")
     sandbox: str = Field("bwrap", description="Sandbox backend for the oracle, RL and eval episodes.")
     tasks: TasksSection = Field(default_factory=TasksSection)
-    model: TinyConfig = Field(default_factory=lambda: TinyConfig(hidden_size=256, num_layers=2, num_heads=4,
-                                                                 num_kv_heads=2, max_positions=4096))
+    model: TinyConfig = Field(default_factory=lambda: TinyConfig(hidden_size=256, num_layers=2, num_heads=8,
+                                                                 num_kv_heads=4, max_positions=4096))
     harness: HarnessConfig = Field(default_factory=_tiny_harness, description="Prompts and limits of every episode.")
     sft: SFTSection = Field(default_factory=lambda: SFTSection(**_sft_defaults()),
                             description="tmax.sft.train.SFTConfig fields (model, jobs and out are set by the recipe).")
