@@ -9,7 +9,6 @@ resolved config is saved with every job.
 from __future__ import annotations
 
 import copy
-
 import tomllib
 from pathlib import Path
 from typing import TypeVar
