@@ -228,11 +228,20 @@ def test_close_frees_everything_and_is_idempotent(rootfs):
 def test_spec_writable_makes_more_directories_writable_and_seeded(rootfs):
     """A separate verifier's workspace (``SandboxSpec.writable``): writable besides the workdir,
     seeded with the rootfs's content, still per sandbox."""
-    with BwrapSandbox(rootfs, SandboxSpec(writable=["/srv/out", "/etc"]), workdir="/app") as sb:
+    def listing() -> dict[str, list[str]]:
+        return {d: sorted(os.listdir(rootfs / d)) for d in (".", "srv", "opt")}
+
+    before = listing()
+    with BwrapSandbox(rootfs, SandboxSpec(writable=["/srv/out", "/etc", "/var/lib/new/deep"]), workdir="/app") as sb:
         assert sb.exec("echo hi > /srv/out/x && cat /srv/out/x").output.strip() == "hi"
         assert sb.exec("echo v >> /etc/motd && test -s /etc/os-release && echo seeded").output.strip() == "seeded"
-        assert sb.exec("touch /usr/nope").exit_code != 0  # the rest of the root stays read-only
-    assert not (rootfs / "srv" / "out" / "x").exists()
+        assert sb.exec("touch /var/lib/new/deep/f && test -d /var/lib/dpkg && echo both").output.strip() == "both"
+        for path in ("/usr/nope", "/srv/nope", "/var/lib/nope", "/opt/nope"):  # the rest stays read-only
+            assert sb.exec(f"touch {path}").exit_code != 0, path
+    # Mount points the root lacks are made in the sandbox only: the rootfs is shared by every
+    # sandbox of its image, so an empty /srv/out there would show up in all of them.
+    assert listing() == before
+    assert not (rootfs / "var/lib/new").exists()
 
 
 def test_copies_keep_hard_links_and_symlinks(box, tmp_path):

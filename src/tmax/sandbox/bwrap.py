@@ -42,6 +42,7 @@ import secrets
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -76,6 +77,23 @@ def _disable_userns() -> tuple[str, ...]:
         return ()
     out = subprocess.run(["bwrap", "--help"], capture_output=True, text=True)
     return ("--disable-userns",) if "--disable-userns" in out.stdout + out.stderr else ()
+
+
+def _expanded_dirs(root: Path, missing: list[str]) -> set[str]:
+    """The dirs of ``root`` on the way to a mount point it lacks (``/`` aside): bwrap can only
+    make a mount point on its tmpfs, so these are rebuilt there entry by entry. A mount point
+    behind a symlink of the root is left to bwrap, which follows the link inside the sandbox."""
+    dirs: set[str] = set()
+    for path in missing:
+        seed = root / path[1:]
+        if os.path.realpath(seed) != str(seed):
+            continue
+        parent = os.path.dirname(path)
+        while parent != "/":
+            if (root / parent[1:]).is_dir():
+                dirs.add(parent)
+            parent = os.path.dirname(parent)
+    return dirs
 
 
 class _Cgroup:
@@ -161,7 +179,6 @@ class BwrapSandbox(ShellSandbox):
                                    fix="apt-get install -y bubblewrap util-linux, or choose --sandbox podman")
         self.root = Path("/") if host_root else Path(os.path.realpath(rootfs))
         self.host_root, self.workdir = host_root, norm(workdir)
-        self._single_root = not host_root
         found = [p for p in ("/usr/bin/setpriv", "/bin/setpriv") if os.path.lexists(self.root / p[1:])]
         if not found:
             raise SandboxError(f"no setpriv in {self.root} (needed to drop capabilities)", where="bwrap rootfs",
@@ -203,10 +220,13 @@ class BwrapSandbox(ShellSandbox):
             return not self.host_root or (path == self.workdir and not any(under(path, m) for m in HOST_MASKS))
 
         rw = self._disk.path if self._disk is not None else self._dir / "rw"
-        mounts, made = seed_writable_dirs(self.root, self.workdir, rw, copy=copy,
-                                          make_mount_points=not self.host_root, extra=self.spec.writable)
-        if not made:  # a mount point bwrap cannot create in a read-only root
-            self._single_root = False
+        mounts, _ = seed_writable_dirs(self.root, self.workdir, rw, copy=copy, make_mount_points=False,
+                                       extra=self.spec.writable)
+        # A mount point missing from the root is made on bwrap's own tmpfs, never in the root: a
+        # rootfs is shared by every sandbox of its image (and the host's / is the host's).
+        missing = [p for p in mounts if not os.path.lexists(self.root / p[1:])]
+        self._single_root = not self.host_root and not missing
+        self._expand = _expanded_dirs(self.root, missing)
         self.mounts = mounts
         self.files = RootfsFiles(self.root, mounts, self._void, self._dir / "void")
         if self.workdir not in mounts and self.workdir != "/":  # inside /root, /tmp, ...
@@ -220,17 +240,11 @@ class BwrapSandbox(ShellSandbox):
             argv.append("--share-net")
         masks = HOST_MASKS if self.host_root else ()
         # One read-only bind of the root when every mount point exists in it (2-3 ms faster);
-        # else top-level entries one by one, so mount points such as /logs can be made on the
-        # tmpfs root that bwrap starts from.
-        entries = [] if self._single_root else sorted(os.scandir(self.root), key=lambda e: e.name)
+        # else its entries one by one onto bwrap's tmpfs root, where the missing ones are made.
         if self._single_root:
             argv += ["--ro-bind", str(self.root), "/"]
-        for entry in entries:
-            path = "/" + entry.name
-            if path in ("/proc", "/dev") or path in masks or (self.host_root and path == "/sys"):
-                continue
-            argv += ["--symlink", os.readlink(entry.path), path] if entry.is_symlink() else \
-                ["--ro-bind", entry.path, path]
+        else:
+            argv += self._bind_entries(self.root, "/", masks)
         # Sandbox uid 0 is host uid 0 when tmax runs as root, and sysctl files check exactly that
         # (core_pattern would run a host command as root), so /proc/sys is read-only as a mount.
         argv += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",
@@ -249,6 +263,24 @@ class BwrapSandbox(ShellSandbox):
         for key, value in self._env({}).items():
             argv += ["--setenv", key, value]
         return argv + ["--chdir", self.workdir, "bash", "--noprofile", "--norc", "-c", _INIT]
+
+    def _bind_entries(self, host: Path, path: str, masks: tuple[str, ...]) -> list[str]:
+        """Binds of the entries of the root's dir ``host`` one by one onto bwrap's tmpfs, at
+        ``path``; a dir on the way to a missing mount point becomes a tmpfs dir (same mode) whose
+        entries are bound the same way, so bwrap makes the mount point there."""
+        argv: list[str] = []
+        for entry in sorted(os.scandir(host), key=lambda e: e.name):
+            sub = path.rstrip("/") + "/" + entry.name
+            if sub in ("/proc", "/dev") or sub in masks or (self.host_root and sub == "/sys"):
+                continue
+            if entry.is_symlink():
+                argv += ["--symlink", os.readlink(entry.path), sub]
+            elif sub in self._expand:
+                argv += ["--perms", f"{stat.S_IMODE(entry.stat().st_mode):04o}", "--dir", sub,
+                         *self._bind_entries(Path(entry.path), sub, masks)]
+            else:
+                argv += ["--ro-bind", entry.path, sub]
+        return argv
 
     def _enter_limits(self) -> None:
         """Runs in the child between fork and exec: join the cgroups and set rlimits, so every

@@ -96,8 +96,10 @@ def _configure_rootfs(root: Path, host_ca: bool) -> None:
         subprocess.run(["chroot", str(root), "update-ca-certificates"], check=True, capture_output=True)
     shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
     (root / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
-    for d in ("app", "logs", "tests", "solution"):
-        (root / d).mkdir(exist_ok=True)
+    # The sandboxes' standard mount points (tmax.sandbox.rootfs.WRITABLE): present, bwrap binds
+    # the root in one piece (~2-3 ms less per start than entry by entry).
+    for d in ("app", "logs", "tests", "solution", "opt/tmax-verifier"):
+        (root / d).mkdir(parents=True, exist_ok=True)
 
 
 def bootstrap(*, force: bool = False, host_ca: bool = True, engine: str = "podman", log=print) -> str:
