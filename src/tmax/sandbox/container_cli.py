@@ -17,7 +17,7 @@ import os
 import shutil
 from pathlib import Path
 
-from tmax.sandbox import podman_store
+from tmax.sandbox import hosttools, podman_store
 
 
 @functools.cache
@@ -29,8 +29,9 @@ def engine_argv(engine: str) -> tuple[str, ...]:
         args = ["podman", *override.split()]
     else:
         args = ["podman"]
-        if shutil.which("runc"):
-            args += ["--runtime", "runc"]
+        runc = hosttools.which("runc")
+        if runc:
+            args += ["--runtime", runc]
         if not Path("/run/systemd/system").exists():
             args += ["--cgroup-manager", "cgroupfs"]
     if "--root" not in args and shutil.which("podman"):

@@ -26,7 +26,9 @@ from pathlib import Path
 
 from tmax.errors import SandboxError
 from tmax.io import file_lock
+from tmax.sandbox import hosttools
 from tmax.sandbox.base import cache_dir
+from tmax.sandbox.hosttools import tool
 from tmax.sandbox.procs import owner_alive, owner_token
 
 POOL_SIZE = 32
@@ -40,7 +42,7 @@ def unavailable() -> str | None:
         return "not root (mounting the quota filesystem needs it)"
     if not Path("/dev/loop-control").exists():
         return "no loop devices"
-    if not shutil.which("mkfs.ext4"):
+    if not hosttools.which("mkfs.ext4"):
         return "mkfs.ext4 missing (apt-get install e2fsprogs)"
     return None
 
@@ -52,8 +54,8 @@ def _template(size_mb: int) -> Path:
     with file_lock(image.with_suffix(".lock")):
         if not image.exists():
             tmp = image.with_suffix(".partial")
-            subprocess.run(["truncate", "-s", f"{size_mb}M", str(tmp)], check=True)
-            proc = subprocess.run(["mkfs.ext4", "-q", "-F", "-O", "^has_journal", "-m", "0",
+            subprocess.run([tool("truncate"), "-s", f"{size_mb}M", str(tmp)], check=True)
+            proc = subprocess.run([tool("mkfs.ext4"), "-q", "-F", "-O", "^has_journal", "-m", "0",
                                    "-E", "lazy_itable_init=1,nodiscard", str(tmp)], capture_output=True, text=True)
             if proc.returncode != 0:
                 raise SandboxError(f"mkfs.ext4 failed: {proc.stderr.strip()}", where="sandbox disk quota")
@@ -71,7 +73,7 @@ class Quota:
         self.image, self.mount_at = self.home / "fs.img", self.home / "fs"
         self.mount_at.mkdir()
         subprocess.run(["cp", "--sparse=always", str(_template(size_mb)), str(self.image)], check=True)
-        proc = subprocess.run(["mount", "-o", "loop,nosuid,nodev,discard", str(self.image), str(self.mount_at)],
+        proc = subprocess.run([tool("mount"), "-o", "loop,nosuid,nodev,discard", str(self.image), str(self.mount_at)],
                               capture_output=True, text=True)
         if proc.returncode != 0:
             shutil.rmtree(self.home, ignore_errors=True)
@@ -84,8 +86,8 @@ class Quota:
 
 def unmount(home: Path) -> None:
     fs = home / "fs"
-    if os.path.ismount(fs) and subprocess.run(["umount", str(fs)], capture_output=True).returncode != 0:
-        subprocess.run(["umount", "-l", str(fs)], capture_output=True)
+    if os.path.ismount(fs) and subprocess.run([tool("umount"), str(fs)], capture_output=True).returncode != 0:
+        subprocess.run([tool("umount"), "-l", str(fs)], capture_output=True)
     shutil.rmtree(home, ignore_errors=True)
 
 

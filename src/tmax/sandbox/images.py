@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tmax.errors import BuildError, SandboxError
 from tmax.io import file_lock
+from tmax.sandbox import hosttools
 from tmax.sandbox.base import cache_dir
 from tmax.sandbox.container_cli import engine_argv
 from tmax.sandbox.layered import mark_imported, rootfs_from_base
@@ -93,7 +94,7 @@ def _configure_rootfs(root: Path, host_ca: bool) -> None:
         dest = root / "usr/local/share/ca-certificates/tmax-host-bundle.crt"
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(HOST_CA_BUNDLE, dest)
-        subprocess.run(["chroot", str(root), "update-ca-certificates"], check=True, capture_output=True)
+        subprocess.run([hosttools.tool("chroot"), str(root), "update-ca-certificates"], check=True, capture_output=True)
     shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
     (root / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
     # The sandboxes' standard mount points (tmax.sandbox.rootfs.WRITABLE): present, bwrap binds
@@ -113,13 +114,13 @@ def bootstrap(*, force: bool = False, host_ca: bool = True, engine: str = "podma
         if os.geteuid() != 0:
             raise SandboxError("debootstrap needs root", where="tmax images bootstrap",
                                fix="run it as root (sudo), or import a prepared rootfs with `podman import`")
-        if not shutil.which("debootstrap"):
+        if not hosttools.which("debootstrap"):
             raise SandboxError("debootstrap is not installed", where="tmax images bootstrap",
                                fix="apt-get install -y debootstrap")
         tmp = root.with_name("base.partial")
         shutil.rmtree(tmp, ignore_errors=True)
         log(f"debootstrap {DEBIAN_SUITE} from {DEBIAN_MIRROR} into {tmp} (about a minute)")
-        cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", DEBIAN_SUITE,
+        cmd = [hosttools.tool("debootstrap"), "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", DEBIAN_SUITE,
                str(tmp), DEBIAN_MIRROR]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:

@@ -35,7 +35,6 @@ from __future__ import annotations
 import fcntl
 import functools
 import os
-import shutil
 import struct
 import subprocess
 import uuid
@@ -45,6 +44,7 @@ from pathlib import Path
 
 from tmax.errors import SandboxError
 from tmax.io import file_lock
+from tmax.sandbox import hosttools
 
 DEFAULT_ROOT = "/var/lib/tmax/podman"
 DEFAULT_GB = 64
@@ -103,7 +103,7 @@ def unavailable() -> str | None:
     if "btrfs" not in Path("/proc/filesystems").read_text():
         return "the kernel has no btrfs"
     for tool in ("mkfs.btrfs", "btrfs"):
-        if not shutil.which(tool):
+        if not hosttools.which(tool):
             return f"{tool} is missing (apt-get install btrfs-progs)"
     return None
 
@@ -117,7 +117,7 @@ def _mounted_btrfs(at: Path) -> bool:
 
 
 def _run(argv: list[str], what: str) -> str:
-    proc = subprocess.run(argv, capture_output=True, text=True)
+    proc = subprocess.run([hosttools.tool(argv[0]), *argv[1:]], capture_output=True, text=True)
     if proc.returncode != 0:
         raise SandboxError(f"{what} failed: {(proc.stderr or proc.stdout).strip()[-800:]}",
                            where=f"podman store ({' '.join(argv[:3])})",
@@ -239,12 +239,12 @@ def trim(settle: bool = True) -> int | None:
     without a store file of tmax's. ``tmax sandbox prune`` calls it."""
     root = configured_root()
     image = image_of(root) if root else None
-    if image is None or not image.exists() or not _mounted_btrfs(root) or not shutil.which("fstrim"):
+    if image is None or not image.exists() or not _mounted_btrfs(root) or not hosttools.which("fstrim"):
         return None
     if settle:  # wait until btrfs has dropped the layers of removed containers (up to ~30 s)
-        subprocess.run(["btrfs", "subvolume", "sync", str(root)], capture_output=True)
+        subprocess.run([hosttools.tool("btrfs"), "subvolume", "sync", str(root)], capture_output=True)
     before = image.stat().st_blocks * 512
-    subprocess.run(["fstrim", str(root)], capture_output=True)
+    subprocess.run([hosttools.tool("fstrim"), str(root)], capture_output=True)
     return max(0, before - image.stat().st_blocks * 512)
 
 
