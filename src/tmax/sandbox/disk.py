@@ -28,7 +28,6 @@ from tmax.errors import SandboxError
 from tmax.io import file_lock
 from tmax.sandbox import hosttools
 from tmax.sandbox.base import cache_dir
-from tmax.sandbox.hosttools import tool
 from tmax.sandbox.procs import owner_alive, owner_token
 
 POOL_SIZE = 32
@@ -54,8 +53,8 @@ def _template(size_mb: int) -> Path:
     with file_lock(image.with_suffix(".lock")):
         if not image.exists():
             tmp = image.with_suffix(".partial")
-            subprocess.run([tool("truncate"), "-s", f"{size_mb}M", str(tmp)], check=True)
-            proc = subprocess.run([tool("mkfs.ext4"), "-q", "-F", "-O", "^has_journal", "-m", "0",
+            subprocess.run([hosttools.tool("truncate"), "-s", f"{size_mb}M", str(tmp)], check=True)
+            proc = subprocess.run([hosttools.tool("mkfs.ext4"), "-q", "-F", "-O", "^has_journal", "-m", "0",
                                    "-E", "lazy_itable_init=1,nodiscard", str(tmp)], capture_output=True, text=True)
             if proc.returncode != 0:
                 raise SandboxError(f"mkfs.ext4 failed: {proc.stderr.strip()}", where="sandbox disk quota")
@@ -73,8 +72,8 @@ class Quota:
         self.image, self.mount_at = self.home / "fs.img", self.home / "fs"
         self.mount_at.mkdir()
         subprocess.run(["cp", "--sparse=always", str(_template(size_mb)), str(self.image)], check=True)
-        proc = subprocess.run([tool("mount"), "-o", "loop,nosuid,nodev,discard", str(self.image), str(self.mount_at)],
-                              capture_output=True, text=True)
+        proc = subprocess.run([hosttools.tool("mount"), "-o", "loop,nosuid,nodev,discard", str(self.image),
+                               str(self.mount_at)], capture_output=True, text=True)
         if proc.returncode != 0:
             shutil.rmtree(self.home, ignore_errors=True)
             raise SandboxError(f"could not mount the disk quota: {proc.stderr.strip()}", where="sandbox disk quota",
@@ -86,8 +85,8 @@ class Quota:
 
 def unmount(home: Path) -> None:
     fs = home / "fs"
-    if os.path.ismount(fs) and subprocess.run([tool("umount"), str(fs)], capture_output=True).returncode != 0:
-        subprocess.run([tool("umount"), "-l", str(fs)], capture_output=True)
+    if os.path.ismount(fs) and subprocess.run([hosttools.tool("umount"), str(fs)], capture_output=True).returncode != 0:
+        subprocess.run([hosttools.tool("umount"), "-l", str(fs)], capture_output=True)
     shutil.rmtree(home, ignore_errors=True)
 
 
