@@ -164,8 +164,8 @@ class ApptainerSandbox(ShellSandbox):
     # -- start ------------------------------------------------------------------------------
     def _writable_dirs(self) -> dict[str, Path]:
         """Per-sandbox host dirs for the writable paths, seeded from the rootfs (copy, not shared);
-        a mount point that cannot be made in the rootfs cache is made by the overlay."""
-        mounts, _ = seed_writable_dirs(self.root, self.workdir, self._dir / "rw", extra=self.spec.writable)
+        a mount point the rootfs lacks is made by Apptainer (its overlay or underlay)."""
+        mounts = seed_writable_dirs(self.root, self.workdir, self._dir / "rw", extra=self.spec.writable)
         self.mounts = mounts
         self.files = RootfsFiles(self.root, mounts, self._void, self._dir / "void")
         if self.workdir != "/" and self.workdir not in mounts:  # inside /root, /tmp, ...
@@ -189,7 +189,8 @@ class ApptainerSandbox(ShellSandbox):
         if missing:
             raise SandboxError(f"apptainer did not bind {', '.join(missing)} from the host", where=WHERE,
                                fix="tmax needs `user bind control = yes` in apptainer.conf (the sandbox's "
-                                   "writable dirs are binds); or choose --sandbox bwrap")
+                                   "writable dirs are binds) and, for a mount point the image lacks, `enable "
+                                   "underlay = yes` or `enable overlay = yes`; or choose --sandbox bwrap")
         self.limits["writable_root"] = "writable-root" in out.splitlines()
 
     def _cpus(self) -> float:

@@ -220,8 +220,7 @@ class BwrapSandbox(ShellSandbox):
             return not self.host_root or (path == self.workdir and not any(under(path, m) for m in HOST_MASKS))
 
         rw = self._disk.path if self._disk is not None else self._dir / "rw"
-        mounts, _ = seed_writable_dirs(self.root, self.workdir, rw, copy=copy, make_mount_points=False,
-                                       extra=self.spec.writable)
+        mounts = seed_writable_dirs(self.root, self.workdir, rw, copy=copy, extra=self.spec.writable)
         # A mount point missing from the root is made on bwrap's own tmpfs, never in the root: a
         # rootfs is shared by every sandbox of its image (and the host's / is the host's).
         missing = [p for p in mounts if not os.path.lexists(self.root / p[1:])]

@@ -34,19 +34,16 @@ def under(path: str, prefix: str) -> bool:
 
 
 def seed_writable_dirs(root: Path, workdir: str, rw: Path, *, copy=lambda path: True,
-                       make_mount_points: bool = True, extra: tuple[str, ...] | list[str] = ()
-                       ) -> tuple[dict[str, Path], bool]:
+                       extra: tuple[str, ...] | list[str] = ()) -> dict[str, Path]:
     """Per-sandbox host dirs under ``rw`` for ``WRITABLE``, the workdir and ``extra`` (each
     unless inside one of the others), seeded with a copy of the rootfs's content where
-    ``copy(path)``; missing mount points are made in the rootfs cache when
-    ``make_mount_points``. Returns ``{path: host dir}`` and
-    whether every missing mount point could be made."""
+    ``copy(path)``. Returns ``{path: host dir}``. Nothing is written to the rootfs, which every
+    sandbox of its image shares: the backend makes the mount points it lacks in the sandbox."""
     paths = [*WRITABLE]
     for path in [workdir, *(norm(p) for p in extra)]:
         if path != "/" and not any(under(path, p) for p in paths):
             paths.append(path)
     mounts: dict[str, Path] = {}
-    made = True
     for path in sorted(paths, key=lambda p: p.count("/")):
         host = rw / path.strip("/").replace("/", "%")
         seed = root / path[1:]
@@ -56,13 +53,8 @@ def seed_writable_dirs(root: Path, workdir: str, rw: Path, *, copy=lambda path: 
             subprocess.run(["cp", "-a", f"{seed}/.", f"{host}/"], check=True, capture_output=True)
         if path in ("/tmp", "/var/tmp"):
             host.chmod(0o1777)
-        if make_mount_points and plain and not seed.exists():
-            try:  # the rootfs is tmax's own cache
-                seed.mkdir(parents=True, exist_ok=True)
-            except OSError:
-                made = False
         mounts[path] = host
-    return mounts, made
+    return mounts
 
 
 def copy_tree(src: Path, dest: Path) -> None:
