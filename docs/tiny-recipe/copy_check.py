@@ -67,13 +67,13 @@ def check(model_dir: str, job: str) -> dict[tuple[str, str], list[bool]]:
         text, branch = found
         kind = example.task.rsplit("-", 2)[0]
         ids = to_record(example, renderer).ids
-        with torch.no_grad():
-            predicted = model(torch.tensor([ids])).logits[0].argmax(-1).tolist()
-        right = lambda i: predicted[i - 1] == ids[i]  # noqa: E731  token i from the true prefix
         target = tokenizer(text, add_special_tokens=False)["input_ids"]
         start = _find(ids, target)
         if start is None:
             continue
+        with torch.no_grad():
+            predicted = model(torch.tensor([ids])).logits[0].argmax(-1).tolist()
+        right = lambda i: predicted[i - 1] == ids[i]  # noqa: E731  token i from the true prefix
         out[(kind, branch)].append(all(right(i) for i in range(start, start + len(target))))
         if branch == "guess":
             continue
